@@ -1,0 +1,131 @@
+//! `collection.json`: how, when, where and by whom the bundle was made, and
+//! what each collector managed to read.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The bundle file name.
+pub const FILE: &str = "collection.json";
+
+/// A piece of evidence that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// What was missed: a path, a PID, a source.
+    pub what: String,
+    /// Why.
+    pub cause: String,
+}
+
+/// How a collector ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Everything it looked for was read.
+    Ok,
+    /// Records were written but some evidence is a gap.
+    Partial,
+    /// Nothing could be collected.
+    Failed,
+    /// The deadline passed; what was read before it is kept.
+    TimedOut,
+    /// Not run (`--only`/`--skip`).
+    Skipped,
+}
+
+/// One collector's line in `collection.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CollectorRun {
+    /// Collector name.
+    pub name: String,
+    /// Status.
+    pub status: Status,
+    /// Start, null when skipped.
+    pub started: Option<Timestamp>,
+    /// End, null when skipped or abandoned.
+    pub finished: Option<Timestamp>,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Records written.
+    pub records: u64,
+    /// Files written.
+    pub files: Vec<String>,
+    /// Evidence that could not be read.
+    pub gaps: Vec<Gap>,
+}
+
+/// Tool identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always `irdump`.
+    pub name: String,
+    /// Crate version.
+    pub version: String,
+}
+
+/// Local time zone at capture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimeZoneInfo {
+    /// IANA name where known (`Europe/Paris`), else null.
+    pub name: Option<String>,
+    /// Offset from UTC at the start, as `+01:00`.
+    pub utc_offset: String,
+    /// Offset in seconds.
+    pub utc_offset_seconds: i32,
+}
+
+/// Whether the system clock was synchronised, as the kernel says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClockState {
+    /// True when the kernel considers the clock synchronised (NTP or PTP
+    /// daemon disciplining it); null when unknown.
+    pub synchronized: Option<bool>,
+    /// Where the answer came from (`adjtimex`, ...).
+    pub source: String,
+    /// Estimated error in microseconds, when the kernel gives it.
+    pub estimated_error_us: Option<i64>,
+}
+
+/// The whole `collection.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Collection {
+    /// Tool name and version.
+    pub tool: Tool,
+    /// The command line as it was run.
+    pub command_line: Vec<String>,
+    /// Case identifier (`--case`).
+    pub case: Option<String>,
+    /// Examiner (`--examiner`).
+    pub examiner: Option<String>,
+    /// Host name.
+    pub hostname: String,
+    /// `/etc/machine-id` (Linux) or the machine GUID (Windows).
+    pub machine_id: Option<String>,
+    /// Boot id: changes on every boot.
+    pub boot_id: Option<String>,
+    /// Start of the collection, UTC.
+    pub started: Timestamp,
+    /// Start in local time with its offset, RFC 3339.
+    pub started_local: String,
+    /// End of the collection, UTC.
+    pub finished: Timestamp,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Local time zone.
+    pub timezone: TimeZoneInfo,
+    /// Clock synchronisation.
+    pub clock: ClockState,
+    /// Effective user id of irdump (Unix); null elsewhere.
+    pub euid: Option<u32>,
+    /// Whether irdump ran with full privileges (root, or elevated).
+    pub privileged: bool,
+    /// Bundle name (directory name, or top directory inside the archive).
+    pub bundle_name: String,
+    /// `directory`, `tar`, `tar.gz` or `stdout`.
+    pub output_kind: String,
+    /// False when some file could not be written; `incomplete_reason` says why.
+    pub complete: bool,
+    /// Why the bundle is incomplete.
+    pub incomplete_reason: Option<String>,
+    /// One entry per collector, in the order they ran.
+    pub collectors: Vec<CollectorRun>,
+}

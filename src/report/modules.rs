@@ -1,0 +1,10 @@
+//! Report sections built from the modules records.
+
+use super::ReportWriter;
+use crate::bundle::BundleFiles;
+
+pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
+    let _ = bundle;
+    r.section("modules");
+    r.line("  (not collected on this platform yet)");
+}

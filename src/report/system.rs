@@ -1,0 +1,105 @@
+//! The "System information" section: the classic script's `systeminfo`.
+
+use super::ReportWriter;
+use crate::bundle::BundleFiles;
+use crate::records::system::{SystemInfo, FILE};
+
+pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
+    r.section("System information");
+    let Some(s) = r.document::<SystemInfo>(bundle, FILE) else {
+        r.not_collected(FILE);
+        return;
+    };
+    r.field("Host name", &s.hostname);
+    r.field("Domain", s.domain_name.as_deref().unwrap_or("-"));
+    let os =
+        s.os.pretty_name
+            .clone()
+            .or(s.os.name.clone())
+            .unwrap_or_else(|| "unknown".into());
+    r.field("OS", &os);
+    if let Some(build) = &s.os.build {
+        r.field("OS build", build);
+    }
+    r.field(
+        "Kernel",
+        &format!("{} {}", s.kernel.release, s.kernel.version),
+    );
+    r.field("Architecture", &s.kernel.arch);
+    r.field(
+        "Boot time (UTC)",
+        &s.boot_time
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+    );
+    if let Some(up) = s.uptime_seconds {
+        let secs = up as u64;
+        r.field(
+            "Uptime",
+            &format!(
+                "{}d {:02}h {:02}m",
+                secs / 86400,
+                secs % 86400 / 3600,
+                secs % 3600 / 60
+            ),
+        );
+    }
+    r.field(
+        "Time zone",
+        &format!(
+            "{} (UTC{})",
+            s.timezone.as_deref().unwrap_or("unknown"),
+            s.utc_offset.as_deref().unwrap_or("?")
+        ),
+    );
+    r.field("Machine id", s.machine_id.as_deref().unwrap_or("-"));
+    r.field("Boot id", s.boot_id.as_deref().unwrap_or("-"));
+    let virt = if s.virtualization.is_empty() {
+        "none seen".to_owned()
+    } else {
+        s.virtualization.join("; ")
+    };
+    r.field("Virtualisation hints", &virt);
+    let cpu = format!(
+        "{} x {}",
+        s.hardware
+            .logical_cpus
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "?".into()),
+        s.hardware.cpu_model.as_deref().unwrap_or("unknown CPU")
+    );
+    r.field("CPU", &cpu);
+    if let Some(mem) = s.hardware.memory_total_bytes {
+        r.field(
+            "Memory",
+            &format!("{:.1} GiB", mem as f64 / (1u64 << 30) as f64),
+        );
+    }
+    let p = &s.packages;
+    r.field(
+        "Packages",
+        &format!(
+            "{} installed ({})",
+            p.count,
+            if p.managers.is_empty() {
+                "no database read".into()
+            } else {
+                p.managers.join(", ")
+            }
+        ),
+    );
+    if !p.kernel_packages.is_empty() {
+        r.field("Kernel packages", &p.kernel_packages.join(", "));
+        let running = p
+            .running_kernel_package
+            .as_deref()
+            .unwrap_or("none: running kernel not from a package");
+        r.field("Running kernel package", running);
+        if p.newer_kernel_installed == Some(true) {
+            r.field(
+                "Reboot pending",
+                "a newer kernel is installed than the one running",
+            );
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Scans of the live host that more than one collector needs, done once.
+//!
+//! The sockets collector needs to know which process holds each socket
+//! inode; the processes collector needs each process's open descriptors.
+//! Both come from one pass over `/proc/*/fd` ([`FdScan`]), made by whichever
+//! collector asks first and kept here for the other.
+
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod sys;
+#[cfg(not(target_os = "linux"))]
+#[path = "other.rs"]
+mod sys;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use crate::records::collection::Gap;
+use crate::records::network::SocketOwner;
+use crate::records::process::StdFds;
+
+/// Lazily computed scans shared by the collectors of one run.
+#[derive(Default)]
+pub struct SharedScans {
+    fds: OnceLock<FdScan>,
+}
+
+impl SharedScans {
+    /// The descriptor scan, made on first use.
+    pub fn fd_scan(&self) -> &FdScan {
+        self.fds.get_or_init(sys::scan_fds)
+    }
+}
+
+/// One process's descriptors as the scan saw them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessFds {
+    /// Process name (comm), encoded with [`crate::text::lossless_utf8`].
+    pub name: String,
+    /// Number of open descriptors; `None` when `fd/` was unreadable.
+    pub count: Option<u32>,
+    /// Targets of descriptors 0, 1 and 2.
+    pub std: StdFds,
+    /// `(fd, socket inode)` for every socket descriptor.
+    pub sockets: Vec<(u32, u64)>,
+}
+
+/// The result of one pass over every process's descriptors.
+#[derive(Debug, Default)]
+pub struct FdScan {
+    /// Per PID.
+    pub processes: BTreeMap<u32, ProcessFds>,
+    /// Socket inode to the processes holding it, sorted by PID and fd.
+    pub socket_owners: HashMap<u64, Vec<SocketOwner>>,
+    /// What could not be read: a process that vanished, an `fd/` directory
+    /// we may not list.
+    pub gaps: Vec<Gap>,
+}
+
+impl FdScan {
+    /// Builds the owner index from `processes`.
+    pub fn index_owners(&mut self) {
+        self.socket_owners.clear();
+        for (&pid, p) in &self.processes {
+            for &(fd, inode) in &p.sockets {
+                self.socket_owners
+                    .entry(inode)
+                    .or_default()
+                    .push(SocketOwner {
+                        pid,
+                        name: p.name.clone(),
+                        fd,
+                    });
+            }
+        }
+        for owners in self.socket_owners.values_mut() {
+            owners.sort();
+        }
+    }
+}
+
+/// Parses a descriptor link target `socket:[12345]` into the inode.
+pub fn socket_inode(link: &[u8]) -> Option<u64> {
+    let inner = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    std::str::from_utf8(inner).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_links() {
+        assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
+        assert_eq!(socket_inode(b"pipe:[12345]"), None);
+        assert_eq!(socket_inode(b"socket:[x]"), None);
+        assert_eq!(socket_inode(b"/tmp/socket:[1]"), None);
+    }
+
+    #[test]
+    fn owners_are_indexed_by_inode() {
+        let mut scan = FdScan::default();
+        let p = |name: &str, sockets| ProcessFds {
+            name: name.into(),
+            count: Some(3),
+            std: StdFds::default(),
+            sockets,
+        };
+        scan.processes.insert(20, p("b", vec![(4, 7)]));
+        scan.processes.insert(10, p("a", vec![(3, 7), (5, 9)]));
+        scan.index_owners();
+        let owners = &scan.socket_owners[&7];
+        assert_eq!(
+            owners.iter().map(|o| o.pid).collect::<Vec<_>>(),
+            vec![10, 20]
+        );
+        assert_eq!(scan.socket_owners[&9][0].fd, 5);
+    }
+}
