@@ -67,12 +67,17 @@ pub enum RunError {
     #[error("output: {0}")]
     Output(#[from] BundleError),
     /// Writing stopped part-way: some evidence did not reach the bundle.
-    #[error("output incomplete: {cause}; {written} files written whole, not written: {missing}")]
+    #[error(
+        "output incomplete: {cause}; not written: {missing}; {written} files written whole{}",
+        if *manifest { " and listed in SHA256SUMS" } else { ", no SHA256SUMS" }
+    )]
     Incomplete {
         /// The first write error.
         cause: String,
         /// Files written.
         written: usize,
+        /// Whether `SHA256SUMS` was written over them.
+        manifest: bool,
         /// Files not written.
         missing: String,
     },
@@ -169,6 +174,7 @@ pub fn collect(opts: &CollectOptions) -> Result<Summary, RunError> {
         writer,
         kept: BundleFiles::default(),
         write_errors: Vec::new(),
+        not_written: Vec::new(),
         tar_broken: false,
     };
     let shared = Arc::new(SharedScans::default());
@@ -283,8 +289,9 @@ pub fn collect(opts: &CollectOptions) -> Result<Summary, RunError> {
     let RunState {
         writer,
         write_errors,
-        kept,
+        mut not_written,
         tar_broken,
+        ..
     } = state;
     let location = writer.location().to_owned();
     let written = writer.written().count();
@@ -295,26 +302,19 @@ pub fn collect(opts: &CollectOptions) -> Result<Summary, RunError> {
     };
     if !write_errors.is_empty() || !matches!(manifest, Some(Ok(_))) {
         let mut causes = write_errors;
-        if let Some(Err(e)) = manifest {
-            causes.push(e.to_string());
+        match &manifest {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                causes.push(e.to_string());
+                not_written.push(crate::bundle::manifest::FILE.into());
+            }
+            None => not_written.push(crate::bundle::manifest::FILE.into()),
         }
-        let mut expected: Vec<&str> = runs
-            .iter()
-            .flat_map(|r| r.files.iter().map(String::as_str))
-            .collect();
-        expected.extend([crate::records::collection::FILE, report::FILE]);
-        let missing: Vec<&str> = expected
-            .into_iter()
-            .filter(|f| !kept.files.contains_key(*f))
-            .collect();
         return Err(RunError::Incomplete {
             cause: causes.first().cloned().unwrap_or_else(|| "unknown".into()),
             written,
-            missing: if missing.is_empty() {
-                crate::bundle::manifest::FILE.into()
-            } else {
-                missing.join(", ")
-            },
+            manifest: matches!(manifest, Some(Ok(_))),
+            missing: not_written.join(", "),
         });
     }
     let manifest_sha256 = match manifest {
@@ -337,6 +337,7 @@ struct RunState {
     writer: BundleWriter,
     kept: BundleFiles,
     write_errors: Vec<String>,
+    not_written: Vec<String>,
     tar_broken: bool,
 }
 
@@ -361,9 +362,7 @@ impl RunState {
     /// false when it could not be written whole.
     fn write_file(&mut self, name: &str, data: Vec<u8>) -> bool {
         if self.tar_broken {
-            self.write_errors.push(format!(
-                "{name}: not written after an earlier archive error"
-            ));
+            self.not_written.push(name.to_owned());
             return false;
         }
         match self.writer.add(name, &data) {
@@ -372,8 +371,10 @@ impl RunState {
                 true
             }
             Err(e) => {
-                log::warn!("evidence lost: {e}");
+                // Not logged here: the run ends with an error naming it.
+                log::debug!("evidence lost: {e}");
                 self.write_errors.push(e.to_string());
+                self.not_written.push(name.to_owned());
                 if self.writer.is_archive() {
                     self.tar_broken = true;
                 }
