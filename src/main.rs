@@ -84,7 +84,7 @@ struct CollectArgs {
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     skip: Vec<String>,
     /// Deadline for each collector, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
     timeout: f64,
     /// Do not hash executables.
     #[arg(long)]

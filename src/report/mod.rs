@@ -175,7 +175,7 @@ fn findings(r: &mut ReportWriter, bundle: &BundleFiles) {
         let line = format!(
             "  {:<6}  {:<20}  {}",
             f.severity.as_str().to_uppercase(),
-            f.rule,
+            display_cut(&f.rule, 20),
             display_cut(&f.summary, 160)
         );
         r.line(&line);

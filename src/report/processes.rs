@@ -5,6 +5,6 @@ use crate::bundle::BundleFiles;
 
 pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
     let _ = bundle;
-    r.section("processes");
+    r.section("Processes");
     r.line("  (not collected on this platform yet)");
 }
