@@ -2,6 +2,8 @@
 //! the output rules (never overwrite, never follow a symlink, nothing on
 //! the host with `-o -`), privileges and a full disk.
 
+#![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
+
 mod common;
 
 use std::io::Read;
