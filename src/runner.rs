@@ -127,8 +127,11 @@ pub type Planned = (Arc<dyn Collector>, bool);
 /// # Errors
 ///
 /// [`RunError::UnknownCollector`] for a name that is no collector.
-pub fn select(only: Option<&[String]>, skip: &[String]) -> Result<Vec<Planned>, RunError> {
-    let all = collectors::all();
+pub fn select(
+    all: Vec<Arc<dyn Collector>>,
+    only: Option<&[String]>,
+    skip: &[String],
+) -> Result<Vec<Planned>, RunError> {
     let known: Vec<&str> = all.iter().map(|c| c.name()).collect();
     for name in only.unwrap_or_default().iter().chain(skip) {
         if !known.contains(&name.as_str()) {
@@ -155,9 +158,22 @@ pub fn select(only: Option<&[String]>, skip: &[String]) -> Result<Vec<Planned>, 
 /// [`RunError`] when nothing usable could be written, or the bundle is
 /// incomplete.
 pub fn collect(opts: &CollectOptions) -> Result<Summary, RunError> {
+    collect_with(opts, collectors::all())
+}
+
+/// Runs a collection with the given collectors (in run order): what
+/// [`collect`] does with every collector, and what tests do with their own.
+///
+/// # Errors
+///
+/// As [`collect`].
+pub fn collect_with(
+    opts: &CollectOptions,
+    all: Vec<Arc<dyn Collector>>,
+) -> Result<Summary, RunError> {
     let started = Timestamp::now();
     let clock = Instant::now();
-    let plan = select(opts.only.as_deref(), &opts.skip)?;
+    let plan = select(all, opts.only.as_deref(), &opts.skip)?;
     let identity = host::identity();
     let (tz, tz_info) = host::timezone_at(started);
     let default_name = format!(
@@ -538,5 +554,143 @@ fn run_deferred(
                 state.write_output(run, backup);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collector::CollectError;
+
+    /// A collector that behaves as told.
+    struct Fake {
+        name: &'static str,
+        behaviour: Behaviour,
+    }
+
+    #[derive(Clone, Copy)]
+    enum Behaviour {
+        Works,
+        Hangs,
+        Panics,
+        Fails,
+        StopsAtDeadline,
+    }
+
+    impl Collector for Fake {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+
+        fn files(&self) -> &'static [&'static str] {
+            match self.name {
+                "works" => &["works.jsonl"],
+                "hangs" => &["hangs.jsonl"],
+                _ => &[],
+            }
+        }
+
+        fn collect(&self, ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
+            match self.behaviour {
+                Behaviour::Works => {
+                    out.record("works.jsonl", &serde_json::json!({"n": 1}));
+                    Ok(())
+                }
+                Behaviour::Hangs => {
+                    std::thread::sleep(Duration::from_secs(3600));
+                    Ok(())
+                }
+                Behaviour::Panics => panic!("boom"),
+                Behaviour::Fails => Err(CollectError::Other("no source".into())),
+                Behaviour::StopsAtDeadline => {
+                    while !ctx.expired() {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    out.gap("items after the deadline", "not read");
+                    out.mark_timed_out();
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn options(dir: &std::path::Path) -> CollectOptions {
+        CollectOptions {
+            output: Some(dir.join("bundle")),
+            case: None,
+            examiner: None,
+            only: None,
+            skip: Vec::new(),
+            timeout: Duration::from_millis(200),
+            no_hash: true,
+            quiet: true,
+            root: PathBuf::from("/"),
+            command_line: vec!["irdump".into()],
+        }
+    }
+
+    fn fakes() -> Vec<Arc<dyn Collector>> {
+        [
+            ("hangs", Behaviour::Hangs),
+            ("panics", Behaviour::Panics),
+            ("fails", Behaviour::Fails),
+            ("slow", Behaviour::StopsAtDeadline),
+            ("works", Behaviour::Works),
+        ]
+        .into_iter()
+        .map(|(name, behaviour)| Arc::new(Fake { name, behaviour }) as Arc<dyn Collector>)
+        .collect()
+    }
+
+    #[test]
+    fn one_bad_collector_never_costs_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let summary = collect_with(&options(dir.path()), fakes()).unwrap();
+        let status = |n: &str| {
+            summary
+                .collectors
+                .iter()
+                .find(|c| c.name == n)
+                .unwrap()
+                .status
+        };
+        assert_eq!(status("hangs"), Status::TimedOut);
+        assert_eq!(status("panics"), Status::Failed);
+        assert_eq!(status("fails"), Status::Failed);
+        assert_eq!(status("slow"), Status::TimedOut);
+        assert_eq!(status("works"), Status::Ok);
+        assert_eq!(summary.exit_code(), 1);
+        let bundle = dir.path().join("bundle");
+        assert_eq!(
+            std::fs::read_to_string(bundle.join("works.jsonl")).unwrap(),
+            "{\"n\":1}\n"
+        );
+        assert!(
+            !bundle.join("hangs.jsonl").exists(),
+            "an abandoned collector wrote a file"
+        );
+        let c: Collection =
+            serde_json::from_slice(&std::fs::read(bundle.join("collection.json")).unwrap())
+                .unwrap();
+        let panicked = c.collectors.iter().find(|r| r.name == "panics").unwrap();
+        assert!(
+            panicked.gaps[0].cause.contains("boom"),
+            "{:?}",
+            panicked.gaps
+        );
+        let verdict = crate::verify::verify(&BundleFiles::load(&bundle).unwrap()).unwrap();
+        assert!(verdict.is_intact());
+    }
+
+    #[test]
+    fn selection_rejects_unknown_names_and_keeps_order() {
+        let err = select(fakes(), Some(&["nosuch".to_owned()]), &[])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("nosuch"), "{err}");
+        let plan = select(fakes(), None, &["panics".to_owned()]).unwrap();
+        let picked: Vec<(&str, bool)> = plan.iter().map(|(c, s)| (c.name(), *s)).collect();
+        assert_eq!(picked[0], ("hangs", true));
+        assert_eq!(picked[1], ("panics", false));
     }
 }
