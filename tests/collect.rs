@@ -21,6 +21,18 @@ fn sha256sum_check(bundle: &Path) -> std::process::Output {
         .expect("sha256sum runs")
 }
 
+/// `irdump collect -q --only system -o PATH`: the quickest whole run.
+fn collect_system_to(path: &Path) -> std::process::Output {
+    run(&[
+        "collect",
+        "-q",
+        "--only",
+        "system",
+        "-o",
+        path.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn bundle_is_written_and_verifies() {
     let dir = tempdir();
@@ -136,14 +148,7 @@ fn existing_output_is_refused_and_left_alone() {
     let victim = dir.path().join("evidence");
     std::fs::create_dir(&victim).unwrap();
     std::fs::write(victim.join("keep.txt"), b"earlier evidence").unwrap();
-    let out = run(&[
-        "collect",
-        "-q",
-        "--only",
-        "system",
-        "-o",
-        victim.to_str().unwrap(),
-    ]);
+    let out = collect_system_to(&victim);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -160,14 +165,7 @@ fn existing_output_is_refused_and_left_alone() {
 
     let file = dir.path().join("old.tar");
     std::fs::write(&file, b"old archive").unwrap();
-    let out = run(&[
-        "collect",
-        "-q",
-        "--only",
-        "system",
-        "-o",
-        file.to_str().unwrap(),
-    ]);
+    let out = collect_system_to(&file);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&file).unwrap(), b"old archive");
 }
@@ -179,14 +177,7 @@ fn symlink_output_is_refused_and_its_target_untouched() {
     std::fs::create_dir(&target_dir).unwrap();
     let link = dir.path().join("out");
     symlink(&target_dir, &link).unwrap();
-    let out = run(&[
-        "collect",
-        "-q",
-        "--only",
-        "system",
-        "-o",
-        link.to_str().unwrap(),
-    ]);
+    let out = collect_system_to(&link);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(&target_dir).unwrap().count(), 0);
 
@@ -194,27 +185,13 @@ fn symlink_output_is_refused_and_its_target_untouched() {
     std::fs::write(&victim, b"do not touch").unwrap();
     let tar_link = dir.path().join("out.tar");
     symlink(&victim, &tar_link).unwrap();
-    let out = run(&[
-        "collect",
-        "-q",
-        "--only",
-        "system",
-        "-o",
-        tar_link.to_str().unwrap(),
-    ]);
+    let out = collect_system_to(&tar_link);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&victim).unwrap(), b"do not touch");
 
     let dangling = dir.path().join("dangling.tar.gz");
     symlink(dir.path().join("nowhere"), &dangling).unwrap();
-    let out = run(&[
-        "collect",
-        "-q",
-        "--only",
-        "system",
-        "-o",
-        dangling.to_str().unwrap(),
-    ]);
+    let out = collect_system_to(&dangling);
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join("nowhere").exists());
 }
@@ -262,14 +239,7 @@ fn archives_verify_and_tampered_archives_do_not() {
     let dir = tempdir();
     for name in ["b.tar", "b.tar.gz"] {
         let path = dir.path().join(name);
-        let out = run(&[
-            "collect",
-            "-q",
-            "--only",
-            "system",
-            "-o",
-            path.to_str().unwrap(),
-        ]);
+        let out = collect_system_to(&path);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let v = run(&["verify", path.to_str().unwrap()]);
         assert_eq!(v.status.code(), Some(0), "{name}: {}", stdout(&v));
@@ -381,14 +351,7 @@ fn full_disk_is_a_clear_error_and_never_a_false_manifest() {
     let _guard = Unmount(&mnt);
 
     let bundle = mnt.join("bundle");
-    let out = run(&[
-        "collect",
-        "-q",
-        "--only",
-        "system",
-        "-o",
-        bundle.to_str().unwrap(),
-    ]);
+    let out = collect_system_to(&bundle);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
@@ -411,13 +374,6 @@ fn full_disk_is_a_clear_error_and_never_a_false_manifest() {
     );
 
     let tar = mnt.join("b.tar");
-    let out = run(&[
-        "collect",
-        "-q",
-        "--only",
-        "system",
-        "-o",
-        tar.to_str().unwrap(),
-    ]);
+    let out = collect_system_to(&tar);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
