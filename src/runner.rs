@@ -360,6 +360,11 @@ struct RunState {
 impl RunState {
     fn write_output(&mut self, run: &mut CollectorRun, out: Output) {
         for (name, data) in out.into_files() {
+            // A collector that failed outright looked at nothing: an empty
+            // file would claim "looked, found nothing".
+            if run.status == Status::Failed && data.is_empty() {
+                continue;
+            }
             if self.write_file(name, data) {
                 run.files.push(name.to_owned());
             } else {

@@ -9,7 +9,7 @@ use std::io;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Dir, Mode, OFlags};
 
-use super::{socket_inode, FdScan, ProcessFds};
+use super::{namespace_inode, socket_inode, FdScan, ProcessFds};
 use crate::records::collection::Gap;
 use crate::text::lossless_utf8;
 
@@ -93,8 +93,12 @@ fn scan_process(proc_dir: &OwnedFd, pid: u32) -> io::Result<(ProcessFds, Option<
     let pid_dir = open_dir(proc_dir, &pid.to_string())?;
     let comm = read_small(&pid_dir, "comm")?;
     let name = lossless_utf8(comm.strip_suffix(b"\n").unwrap_or(&comm)).into_owned();
+    let net_ns = rustix::fs::readlinkat(&pid_dir, "ns/net", Vec::new())
+        .ok()
+        .and_then(|link| namespace_inode(link.as_bytes(), "net"));
     let mut out = ProcessFds {
         name,
+        net_ns,
         ..ProcessFds::default()
     };
     let fd_dir = match open_dir(&pid_dir, "fd") {

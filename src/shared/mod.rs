@@ -43,6 +43,9 @@ pub struct ProcessFds {
     pub std: StdFds,
     /// `(fd, socket inode)` for every socket descriptor.
     pub sockets: Vec<(u32, u64)>,
+    /// Inode of the process's network namespace (`ns/net`); `None` when
+    /// unreadable or on platforms without one.
+    pub net_ns: Option<u64>,
 }
 
 /// The result of one pass over every process's descriptors.
@@ -79,6 +82,31 @@ impl FdScan {
     }
 }
 
+impl FdScan {
+    /// Each distinct network namespace, with the lowest PID that lives in
+    /// it (a member whose `ns/net` can be entered or whose `net/` files can
+    /// be read).
+    pub fn network_namespaces(&self) -> BTreeMap<u64, u32> {
+        let mut out = BTreeMap::new();
+        for (&pid, p) in &self.processes {
+            if let Some(ns) = p.net_ns {
+                out.entry(ns).or_insert(pid);
+            }
+        }
+        out
+    }
+}
+
+/// Parses a namespace link target such as `net:[4026531840]` into the
+/// inode, given the expected kind (`net`, `pid`, `mnt`, `user`).
+pub fn namespace_inode(link: &[u8], kind: &str) -> Option<u64> {
+    let inner = link
+        .strip_prefix(kind.as_bytes())?
+        .strip_prefix(b":[")?
+        .strip_suffix(b"]")?;
+    std::str::from_utf8(inner).ok()?.parse().ok()
+}
+
 /// Parses a descriptor link target `socket:[12345]` into the inode.
 pub fn socket_inode(link: &[u8]) -> Option<u64> {
     let inner = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
@@ -98,6 +126,16 @@ mod tests {
     }
 
     #[test]
+    fn namespace_links() {
+        assert_eq!(
+            namespace_inode(b"net:[4026531840]", "net"),
+            Some(4026531840)
+        );
+        assert_eq!(namespace_inode(b"pid:[4026531840]", "net"), None);
+        assert_eq!(namespace_inode(b"net:[]", "net"), None);
+    }
+
+    #[test]
     fn owners_are_indexed_by_inode() {
         let mut scan = FdScan::default();
         let p = |name: &str, sockets| ProcessFds {
@@ -105,6 +143,7 @@ mod tests {
             count: Some(3),
             std: StdFds::default(),
             sockets,
+            net_ns: Some(1),
         };
         scan.processes.insert(20, p("b", vec![(4, 7)]));
         scan.processes.insert(10, p("a", vec![(3, 7), (5, 9)]));

@@ -1,8 +1,7 @@
-//! Platforms without a `system` implementation yet: record the gap.
+//! Platforms without a `system` implementation: the run records it as a gap.
 
 use crate::collector::{CollectError, Context, Output};
 
-pub(super) fn collect(_ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
-    out.gap("system", "unsupported on this platform");
-    Ok(())
+pub(super) fn collect(_ctx: &Context, _out: &mut Output) -> Result<(), CollectError> {
+    Err(CollectError::Unsupported)
 }

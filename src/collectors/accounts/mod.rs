@@ -1,0 +1,32 @@
+//! The `accounts` collector: local accounts and who can act as an administrator
+//! (`accounts.jsonl`).
+
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod sys;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod sys;
+#[cfg(not(any(target_os = "linux", windows)))]
+#[path = "unsupported.rs"]
+mod sys;
+
+use crate::collector::{CollectError, Collector, Context, Output};
+use crate::records::account;
+
+/// See the module documentation.
+pub struct AccountsCollector;
+
+impl Collector for AccountsCollector {
+    fn name(&self) -> &'static str {
+        "accounts"
+    }
+
+    fn files(&self) -> &'static [&'static str] {
+        &[account::FILE]
+    }
+
+    fn collect(&self, ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
+        sys::collect(ctx, out)
+    }
+}

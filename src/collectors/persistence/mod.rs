@@ -1,0 +1,28 @@
+//! The `persistence` collector: pointers to what will run again (cron, systemd
+//! units, rc.local, ld.so.preload, shell start-up files) (`persistence.jsonl`).
+
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod sys;
+#[cfg(not(target_os = "linux"))]
+#[path = "unsupported.rs"]
+mod sys;
+
+use crate::collector::{CollectError, Collector, Context, Output};
+
+/// See the module documentation.
+pub struct PersistenceCollector;
+
+impl Collector for PersistenceCollector {
+    fn name(&self) -> &'static str {
+        "persistence"
+    }
+
+    fn files(&self) -> &'static [&'static str] {
+        &["persistence.jsonl"]
+    }
+
+    fn collect(&self, ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
+        sys::collect(ctx, out)
+    }
+}
