@@ -10,8 +10,10 @@
 pub mod account;
 pub mod collection;
 pub mod finding;
+pub mod module;
 pub mod netconfig;
 pub mod network;
+pub mod persistence;
 pub mod process;
 pub mod session;
 pub mod system;

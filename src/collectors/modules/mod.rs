@@ -9,6 +9,7 @@ mod sys;
 mod sys;
 
 use crate::collector::{CollectError, Collector, Context, Output};
+use crate::records::module;
 
 /// See the module documentation.
 pub struct ModulesCollector;
@@ -19,7 +20,7 @@ impl Collector for ModulesCollector {
     }
 
     fn files(&self) -> &'static [&'static str] {
-        &["modules.jsonl"]
+        &[module::FILE]
     }
 
     fn collect(&self, ctx: &Context, out: &mut Output) -> Result<(), CollectError> {

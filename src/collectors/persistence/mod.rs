@@ -9,6 +9,7 @@ mod sys;
 mod sys;
 
 use crate::collector::{CollectError, Collector, Context, Output};
+use crate::records::persistence;
 
 /// See the module documentation.
 pub struct PersistenceCollector;
@@ -19,7 +20,7 @@ impl Collector for PersistenceCollector {
     }
 
     fn files(&self) -> &'static [&'static str] {
-        &["persistence.jsonl"]
+        &[persistence::FILE]
     }
 
     fn collect(&self, ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
