@@ -24,7 +24,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::*;
-use irdump::collectors::sockets::merge::Table;
+use irdump::collectors::sockets::merge::{Addr, Table};
 use irdump::collectors::sockets::procfs::{self, inet_seen, parse_inet, parse_unix, unix_seen};
 use serde_json::Value;
 
@@ -35,8 +35,24 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn addr(b: &Option<Vec<u8>>) -> &str {
-    std::str::from_utf8(b.as_deref().unwrap_or(b"-")).unwrap()
+fn addr<T: AddrText>(a: &Option<T>) -> String {
+    a.as_ref().map_or_else(|| "-".into(), AddrText::text)
+}
+
+trait AddrText {
+    fn text(&self) -> String;
+}
+
+impl AddrText for Addr {
+    fn text(&self) -> String {
+        String::from_utf8(self.to_bytes()).unwrap()
+    }
+}
+
+impl AddrText for std::net::IpAddr {
+    fn text(&self) -> String {
+        self.to_string()
+    }
 }
 
 #[test]
@@ -99,14 +115,18 @@ fn proc_net_udp_fixtures() {
     let seen: Vec<_> = lines.iter().map(|l| inet_seen(Table::Udp4, l)).collect();
     let bound = seen.iter().find(|s| s.inode == 65201).unwrap();
     assert_eq!(
-        (addr(&bound.local_addr), bound.local_port, bound.state),
+        (
+            addr(&bound.local_addr).as_str(),
+            bound.local_port,
+            bound.state
+        ),
         ("0.0.0.0", Some(5353), "UNCONN")
     );
     assert_eq!(bound.recv_queue, Some(0x340));
     let connected = seen.iter().find(|s| s.inode == 65202).unwrap();
     assert_eq!(connected.state, "ESTABLISHED");
     assert_eq!(
-        (addr(&connected.remote_addr), connected.remote_port),
+        (addr(&connected.remote_addr).as_str(), connected.remote_port),
         ("198.51.100.7", Some(53))
     );
 
@@ -114,7 +134,7 @@ fn proc_net_udp_fixtures() {
     assert!(bad.is_empty(), "{bad:?}");
     let s = inet_seen(Table::Udp6, &lines[0]);
     assert_eq!(
-        (addr(&s.local_addr), s.local_port),
+        (addr(&s.local_addr).as_str(), s.local_port),
         ("2001:db8::7", Some(547))
     );
 }

@@ -2,17 +2,21 @@
 //! network namespace, from two sources, with the processes that hold it.
 //!
 //! Order of work, most volatile first:
-//! 1. find every network namespace (`netns::discover`);
-//! 2. in each, read each table from netlink sock_diag and then from
-//!    `/proc/thread-self/net/*`, reconciling the two (`merge::reconcile`);
-//! 3. take the shared descriptor scan (`ctx.shared.fd_scan()`), which maps
-//!    socket inodes to `(pid, name, fd)`; socket inodes are unique on the
-//!    kernel, so one map serves every namespace;
-//! 4. read namespaces that appeared meanwhile (their sockets were read
-//!    after the scan, so their owner lists are not called complete);
-//! 5. for sockets nobody holds (listeners, bound UDP), read their table
-//!    again: one that is still there existed during the whole scan, so
-//!    nobody held it; that is what `owners_complete` records.
+//! 1. find every network namespace (`netns::discover`) and enter each once
+//!    to open its sources (`handles`: a sock_diag socket and the
+//!    `/proc/thread-self/net/*` files keep their namespace afterwards);
+//! 2. dump every table of every namespace over netlink;
+//! 3. start the shared descriptor scan (`ctx.shared.fd_scan()`, mapping
+//!    socket inodes to `(pid, name, fd)`) on a second thread, and meanwhile
+//!    read the procfs tables and reconcile them with the netlink dumps
+//!    (`merge::reconcile`); socket inodes are unique on the kernel, so one
+//!    owner map serves every namespace;
+//! 4. read namespaces that appeared meanwhile (their owner lists are not
+//!    called complete);
+//! 5. dump again the tables holding sockets nobody held (listeners, bound
+//!    UDP) that netlink had shown before the scan began: one still there
+//!    existed during the whole scan, so nobody held it. That is what
+//!    `owners_complete` records.
 //!
 //! Without root, sock_diag still lists every socket, but other users'
 //! descriptors are unreadable: owners are known only for our own
@@ -22,35 +26,35 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::merge::{reconcile, Merged, Reread, Seen, Table};
+use super::handles::NsHandles;
+use super::merge::{reconcile, Addr, Merged, Seen, Table};
 use super::netns::{self, NetNs};
-use super::procfs;
-use super::sock_diag::SockDiag;
 use crate::collector::{CollectError, Context, Output};
 use crate::records::collection::Gap;
 use crate::records::network::{SocketRecord, FILE};
 use crate::shared::FdScan;
 use crate::text::lossless_utf8;
 
-/// At most this many unparsable lines of one file are named one by one.
-const BAD_LINES_SHOWN: usize = 5;
-
-/// The sockets of one namespace as read.
-struct NsSockets {
+/// One namespace being read.
+struct NsRead {
     inode: u64,
+    handles: NsHandles,
+    /// The first netlink dump of each table (`None`: netlink unavailable).
+    first_netlink: Vec<(Table, Option<Vec<Seen>>)>,
+    /// Inodes netlink listed before the descriptor scan began.
+    before_scan: HashSet<u64>,
     sockets: Vec<Merged>,
     gaps: Vec<Gap>,
-    /// Read before the descriptor scan (owner lists can be complete).
-    before_scan: bool,
 }
 
 pub(super) fn collect(ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
+    let clock = std::time::Instant::now();
     let mut gaps = Vec::new();
     let mut spaces = netns::discover(&mut gaps);
     for g in gaps {
         out.gap(g.what, g.cause);
     }
-    let mut read: Vec<NsSockets> = Vec::new();
+    let mut reads: Vec<NsRead> = Vec::new();
     for ns in spaces.values() {
         if ctx.expired() {
             out.gap(
@@ -60,20 +64,36 @@ pub(super) fn collect(ctx: &Context, out: &mut Output) -> Result<(), CollectErro
             out.mark_timed_out();
             break;
         }
-        read.push(read_namespace(ns, true));
-    }
-    if read.iter().all(|r| r.sockets.is_empty()) && !read.is_empty() {
-        let causes: Vec<String> = read
-            .iter()
-            .flat_map(|r| r.gaps.iter().map(|g| format!("{}: {}", g.what, g.cause)))
-            .collect();
-        if !causes.is_empty() {
-            return Err(CollectError::Other(causes.join("; ")));
-        }
+        let mut r = open_namespace(ns);
+        dump_netlink(&mut r, true);
+        reads.push(r);
     }
 
-    let scan = ctx.shared.fd_scan();
+    log::debug!("sockets: netlink dumps done at {:?}", clock.elapsed());
+    let scan = std::thread::scope(|s| {
+        let scanning = s.spawn(|| ctx.shared.fd_scan());
+        for r in &mut reads {
+            read_procfs_and_reconcile(r);
+        }
+        log::debug!(
+            "sockets: procfs read and reconciled at {:?}",
+            clock.elapsed()
+        );
+        scanning.join()
+    });
+    let scan = match scan {
+        Ok(scan) => scan,
+        Err(_) => {
+            out.gap("socket owners", "the descriptor scan panicked");
+            for r in reads {
+                write(out, r, &FdScan::default(), false, &HashSet::new());
+            }
+            return Ok(());
+        }
+    };
+    log::debug!("sockets: descriptor scan joined at {:?}", clock.elapsed());
     let complete_scan = scan_is_complete(scan, out);
+
     for inode in netns::add_from_scan(&mut spaces, scan) {
         if ctx.expired() {
             out.gap(format!("net:[{inode}]"), "deadline passed");
@@ -81,190 +101,107 @@ pub(super) fn collect(ctx: &Context, out: &mut Output) -> Result<(), CollectErro
             continue;
         }
         log::debug!("net:[{inode}] appeared during the descriptor scan");
-        read.push(read_namespace(&spaces[&inode], false));
+        let mut r = open_namespace(&spaces[&inode]);
+        dump_netlink(&mut r, false);
+        read_procfs_and_reconcile(&mut r);
+        reads.push(r);
     }
 
-    for ns in &mut read {
-        let still_there = if complete_scan && ns.before_scan && !ctx.expired() {
-            recheck_unowned(&spaces[&ns.inode], &ns.sockets, scan)
+    if reads.iter().all(|r| r.sockets.is_empty()) && !reads.is_empty() {
+        let causes: Vec<String> = reads
+            .iter()
+            .flat_map(|r| r.gaps.iter().map(|g| format!("{}: {}", g.what, g.cause)))
+            .collect();
+        if !causes.is_empty() {
+            return Err(CollectError::Other(causes.join("; ")));
+        }
+    }
+    for mut r in reads {
+        let still_there = if complete_scan && !ctx.expired() {
+            recheck_unowned(&mut r, scan)
         } else {
             HashSet::new()
         };
-        for g in ns.gaps.drain(..) {
-            out.gap(g.what, g.cause);
-        }
-        for r in records(ns, scan, complete_scan, &still_there) {
-            out.record(FILE, &r);
-        }
+        write(out, r, scan, complete_scan, &still_there);
     }
+    log::debug!("sockets: records written at {:?}", clock.elapsed());
     Ok(())
 }
 
-/// Reads every table of one namespace, entering it if it is not ours.
-fn read_namespace(ns: &NetNs, before_scan: bool) -> NsSockets {
+/// Enters `ns` (unless it is ours) to open its sources. If it cannot be
+/// entered, procfs is still read through a member's `/proc/<pid>/net`.
+fn open_namespace(ns: &NetNs) -> NsRead {
     let mut gaps = Vec::new();
-    let sockets = match netns::run_inside(ns, || read_tables(Path::new("/proc/thread-self/net"))) {
-        Ok((sockets, g)) => {
+    let opened = netns::run_inside(ns, || {
+        let mut g = Vec::new();
+        let h = NsHandles::open(Path::new("/proc/thread-self/net"), true, &mut g);
+        (h, g)
+    });
+    let handles = match opened {
+        Ok((h, g)) => {
             gaps.extend(g);
-            sockets
+            h
         }
         Err(cause) => {
             gaps.push(Gap {
-                what: format!("net:[{}] netlink", ns.inode),
+                what: "netlink".into(),
                 cause: format!("namespace not entered: {cause}"),
             });
-            // The procfs source does not need to enter: a member's
-            // /proc/<pid>/net shows its namespace.
-            match ns.members.first() {
-                Some(pid) => {
-                    let dir = PathBuf::from(format!("/proc/{pid}/net"));
-                    let (sockets, g) = read_procfs_only(&dir, ns.inode);
-                    gaps.extend(g);
-                    sockets
-                }
-                None => Vec::new(),
-            }
+            let dir = match ns.members.first() {
+                Some(pid) => PathBuf::from(format!("/proc/{pid}/net")),
+                None => PathBuf::from("/nonexistent: no member process"),
+            };
+            NsHandles::open(&dir, false, &mut gaps)
         }
     };
-    let mut gaps: Vec<Gap> = gaps;
-    for g in &mut gaps {
-        if !g.what.starts_with("net:[") {
-            g.what = format!("net:[{}] {}", ns.inode, g.what);
-        }
-    }
-    NsSockets {
+    NsRead {
         inode: ns.inode,
-        sockets,
+        handles,
+        first_netlink: Vec::new(),
+        before_scan: HashSet::new(),
+        sockets: Vec::new(),
         gaps,
-        before_scan,
     }
 }
 
-/// Both sources, table by table, in the current thread's namespace.
-fn read_tables(procfs_dir: &Path) -> (Vec<Merged>, Vec<Gap>) {
-    let mut gaps = Vec::new();
-    let mut diag = match SockDiag::open() {
-        Ok(d) => Some(d),
-        Err(e) => {
-            gaps.push(Gap {
-                what: "netlink sock_diag".into(),
-                cause: e.to_string(),
-            });
-            None
-        }
-    };
-    let mut sockets = Vec::new();
+fn dump_netlink(r: &mut NsRead, before_scan: bool) {
     for table in Table::ALL {
-        let first_netlink = diag
-            .as_mut()
-            .and_then(|d| netlink_table(d, table, &mut gaps));
-        let first_procfs = procfs_table(procfs_dir, table, &mut gaps);
-        let mut reread = Again {
-            diag: diag.as_mut(),
-            procfs_dir,
-        };
-        sockets.extend(reconcile(table, first_netlink, first_procfs, &mut reread));
-    }
-    (sockets, gaps)
-}
-
-fn read_procfs_only(dir: &Path, inode: u64) -> (Vec<Merged>, Vec<Gap>) {
-    let mut gaps = Vec::new();
-    let mut sockets = Vec::new();
-    for table in Table::ALL {
-        let seen = procfs_table(dir, table, &mut gaps);
-        let mut none = Again {
-            diag: None,
-            procfs_dir: dir,
-        };
-        sockets.extend(reconcile(table, None, seen, &mut none));
-    }
-    log::debug!("net:[{inode}]: {} sockets from procfs alone", sockets.len());
-    (sockets, gaps)
-}
-
-/// The second reads `reconcile` asks for. Their problems are not gaps:
-/// the first reads already stand, and a failed re-read only means a
-/// difference stays unexplained.
-struct Again<'a> {
-    diag: Option<&'a mut SockDiag>,
-    procfs_dir: &'a Path,
-}
-
-impl Reread for Again<'_> {
-    fn netlink(&mut self, table: Table) -> Option<Vec<Seen>> {
-        let mut ignored = Vec::new();
-        netlink_table(self.diag.as_deref_mut()?, table, &mut ignored)
-    }
-
-    fn procfs(&mut self, table: Table) -> Option<Vec<Seen>> {
-        let mut ignored = Vec::new();
-        procfs_table(self.procfs_dir, table, &mut ignored)
-    }
-}
-
-fn netlink_table(diag: &mut SockDiag, table: Table, gaps: &mut Vec<Gap>) -> Option<Vec<Seen>> {
-    let what = || format!("netlink sock_diag {}", table.procfs_name());
-    match diag.dump(table) {
-        Ok(dump) => {
-            for p in dump.problems {
-                gaps.push(Gap {
-                    what: what(),
-                    cause: p,
-                });
+        let dump = r.handles.netlink(table, &mut r.gaps);
+        if before_scan {
+            if let Some(d) = &dump {
+                r.before_scan
+                    .extend(d.iter().map(|s| s.inode).filter(|&i| i != 0));
             }
-            Some(dump.sockets)
         }
-        Err(e) => {
-            gaps.push(Gap {
-                what: what(),
-                cause: format!("{e} (this table comes from procfs alone)"),
-            });
-            None
-        }
+        r.first_netlink.push((table, dump));
     }
 }
 
-fn procfs_table(dir: &Path, table: Table, gaps: &mut Vec<Gap>) -> Option<Vec<Seen>> {
-    let path = dir.join(table.procfs_name());
-    let shown = format!("/proc/net/{}", table.procfs_name());
-    let text = match std::fs::read(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            gaps.push(Gap {
-                what: shown,
-                cause: e.to_string(),
-            });
-            return None;
-        }
-    };
-    let (seen, bad): (Vec<Seen>, Vec<procfs::BadLine>) = match table {
-        Table::Unix => {
-            let (lines, bad) = procfs::parse_unix(&text);
-            (lines.iter().map(procfs::unix_seen).collect(), bad)
-        }
-        _ => {
-            let ipv6 = table.family() == "ipv6";
-            let (lines, bad) = procfs::parse_inet(&text, ipv6);
-            (
-                lines.iter().map(|l| procfs::inet_seen(table, l)).collect(),
-                bad,
-            )
-        }
-    };
-    for b in bad.iter().take(BAD_LINES_SHOWN) {
-        gaps.push(Gap {
-            what: format!("{shown} line {}", b.line_no),
-            cause: format!("does not parse ({}): {}", b.reason, b.text),
-        });
+fn read_procfs_and_reconcile(r: &mut NsRead) {
+    for (table, first_netlink) in std::mem::take(&mut r.first_netlink) {
+        let first_procfs = r.handles.procfs(table, &mut r.gaps);
+        r.sockets.extend(reconcile(
+            table,
+            first_netlink,
+            first_procfs,
+            &mut r.handles,
+        ));
     }
-    if bad.len() > BAD_LINES_SHOWN {
-        gaps.push(Gap {
-            what: shown,
-            cause: format!("{} more lines do not parse", bad.len() - BAD_LINES_SHOWN),
-        });
+}
+
+fn write(
+    out: &mut Output,
+    mut r: NsRead,
+    scan: &FdScan,
+    complete_scan: bool,
+    still_there: &HashSet<u64>,
+) {
+    for g in r.gaps.drain(..) {
+        out.gap(format!("net:[{}] {}", r.inode, g.what), g.cause);
     }
-    Some(seen)
+    for rec in records(&r, scan, complete_scan, still_there) {
+        out.record(FILE, &rec);
+    }
 }
 
 /// Whether every live process's descriptors were read. A process whose
@@ -317,58 +254,48 @@ fn unowned_candidates<'a>(sockets: &'a [Merged], scan: &FdScan) -> Vec<&'a Seen>
         .collect()
 }
 
-/// Reads again the tables holding unowned candidates; returns the inodes
-/// still there, in the same state.
-fn recheck_unowned(ns: &NetNs, sockets: &[Merged], scan: &FdScan) -> HashSet<u64> {
-    let candidates = unowned_candidates(sockets, scan);
+/// Dumps again the tables holding unowned candidates that netlink showed
+/// before the scan; returns the inodes still there, in the same state.
+fn recheck_unowned(r: &mut NsRead, scan: &FdScan) -> HashSet<u64> {
+    let candidates: Vec<&Seen> = unowned_candidates(&r.sockets, scan)
+        .into_iter()
+        .filter(|s| r.before_scan.contains(&s.inode))
+        .collect();
     if candidates.is_empty() {
         return HashSet::new();
     }
     let tables: HashSet<Table> = candidates.iter().map(|s| s.table).collect();
     let wanted: HashMap<u64, &'static str> =
         candidates.iter().map(|s| (s.inode, s.state)).collect();
-    let again = netns::run_inside(ns, || {
-        let mut found = Vec::new();
-        let mut diag = SockDiag::open().ok();
-        let dir = Path::new("/proc/thread-self/net");
-        let mut ignored = Vec::new();
-        for &t in &tables {
-            let seen = match diag
-                .as_mut()
-                .and_then(|d| netlink_table(d, t, &mut ignored))
-            {
-                Some(s) => Some(s),
-                None => procfs_table(dir, t, &mut ignored),
-            };
-            found.extend(seen.unwrap_or_default());
-        }
-        found
-    });
-    match again {
-        Ok(found) => found
-            .into_iter()
-            .filter(|s| wanted.get(&s.inode) == Some(&s.state))
-            .map(|s| s.inode)
-            .collect(),
-        Err(cause) => {
-            log::debug!("net:[{}]: unowned sockets not re-read: {cause}", ns.inode);
-            HashSet::new()
+    let mut found = HashSet::new();
+    for t in tables {
+        for s in r.handles.netlink(t, &mut Vec::new()).unwrap_or_default() {
+            if wanted.get(&s.inode) == Some(&s.state) {
+                found.insert(s.inode);
+            }
         }
     }
+    log::debug!(
+        "net:[{}]: {} of {} unowned sockets outlived the scan",
+        r.inode,
+        found.len(),
+        wanted.len()
+    );
+    found
 }
 
 fn records(
-    ns: &NsSockets,
+    ns: &NsRead,
     scan: &FdScan,
     complete_scan: bool,
     still_there: &HashSet<u64>,
 ) -> Vec<SocketRecord> {
     // Unix sockets name their peer by inode: show the peer's bound name.
-    let names: BTreeMap<u64, &[u8]> = ns
+    let names: BTreeMap<u64, &Addr> = ns
         .sockets
         .iter()
         .filter(|m| m.seen.table == Table::Unix)
-        .filter_map(|m| Some((m.seen.inode, m.seen.local_addr.as_deref()?)))
+        .filter_map(|m| Some((m.seen.inode, m.seen.local_addr.as_ref()?)))
         .collect();
     ns.sockets
         .iter()
@@ -382,20 +309,22 @@ fn records(
                     .cloned()
                     .unwrap_or_default()
             };
-            let owners_complete = complete_scan
-                && ns.before_scan
-                && (!owners.is_empty() || still_there.contains(&s.inode));
+            let owners_complete =
+                complete_scan && (!owners.is_empty() || still_there.contains(&s.inode));
             let remote = match (&s.remote_addr, s.peer_inode) {
-                (Some(a), _) => Some(a.as_slice()),
-                (None, Some(peer)) => names.get(&peer).copied(),
+                (Some(ip), _) => Some(ip.to_string()),
+                (None, Some(peer)) => names.get(&peer).map(|a| text(&a.to_bytes())),
                 (None, None) => None,
             };
             SocketRecord {
                 proto: s.table.proto().into(),
                 family: s.table.family().into(),
-                local_addr: s.local_addr.as_deref().map(text),
+                local_addr: s.local_addr.as_ref().map(|a| match a {
+                    Addr::Ip(ip) => ip.to_string(),
+                    Addr::Name(n) => text(n),
+                }),
                 local_port: s.local_port,
-                remote_addr: remote.map(text),
+                remote_addr: remote,
                 remote_port: s.remote_port,
                 state: s.state.into(),
                 inode: (s.inode != 0).then_some(s.inode),

@@ -18,6 +18,7 @@
 //! lists the sources that saw it and nothing more.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 /// The seven socket tables, each readable from both sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,19 +89,37 @@ pub const NETLINK: &str = "netlink";
 /// See [`NETLINK`].
 pub const PROCFS: &str = "procfs";
 
+/// A socket address: an IP address (formatted only when written), or a
+/// unix socket's name as raw bytes (a path, or `@name` when abstract).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Addr {
+    /// IPv4 or IPv6.
+    Ip(IpAddr),
+    /// A unix socket name.
+    Name(Vec<u8>),
+}
+
+impl Addr {
+    /// The address as bytes of text.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Addr::Ip(ip) => ip.to_string().into_bytes(),
+            Addr::Name(n) => n.clone(),
+        }
+    }
+}
+
 /// One socket as one source saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     /// The table it came from.
     pub table: Table,
-    /// Local address as text (`127.0.0.1`, `::1`); for unix sockets the
-    /// path or `@name` as raw bytes.
-    pub local_addr: Option<Vec<u8>>,
+    /// Local address; for unix sockets the path or `@name`.
+    pub local_addr: Option<Addr>,
     /// Local port (none for unix and raw sockets).
     pub local_port: Option<u16>,
-    /// Remote address as text; for unix sockets the peer's name, when
-    /// known.
-    pub remote_addr: Option<Vec<u8>>,
+    /// Remote address (none for unix sockets: see `peer_inode`).
+    pub remote_addr: Option<IpAddr>,
     /// Remote port.
     pub remote_port: Option<u16>,
     /// State name (`ESTABLISHED`, `LISTEN`, `UNCONN`, ...).
@@ -124,12 +143,12 @@ pub struct Seen {
 pub enum Key {
     /// A socket with an inode.
     Inode(Table, u64),
-    /// An inode-0 mini-socket, by its addresses.
+    /// An inode-0 mini-socket (TIME_WAIT, SYN_RECV), by its addresses.
     Tuple(
         Table,
-        Option<Vec<u8>>,
+        Option<IpAddr>,
         Option<u16>,
-        Option<Vec<u8>>,
+        Option<IpAddr>,
         Option<u16>,
     ),
 }
@@ -140,11 +159,15 @@ impl Seen {
         if self.inode != 0 {
             Key::Inode(self.table, self.inode)
         } else {
+            let local = match &self.local_addr {
+                Some(Addr::Ip(ip)) => Some(*ip),
+                _ => None,
+            };
             Key::Tuple(
                 self.table,
-                self.local_addr.clone(),
+                local,
                 self.local_port,
-                self.remote_addr.clone(),
+                self.remote_addr,
                 self.remote_port,
             )
         }
@@ -238,12 +261,13 @@ pub fn reconcile(
         (None, Some(b)) => return only(b, PROCFS),
         (Some(a), Some(b)) => (a, b),
     };
-    let mut b_index = index(b.clone());
     let a_keys: HashSet<Key> = a.iter().map(Seen::key).collect();
+    let b_order: Vec<Key> = b.iter().map(Seen::key).collect();
+    let mut b_index = index(b);
     let only_a = a
         .iter()
         .any(|s| procfs_lists(s) && !b_index.contains_key(&s.key()));
-    let only_b: Vec<&Seen> = b.iter().filter(|s| !a_keys.contains(&s.key())).collect();
+    let only_b: Vec<&Key> = b_order.iter().filter(|k| !a_keys.contains(k)).collect();
     let (c, d) = if only_a || !only_b.is_empty() {
         log::debug!(
             "{}: netlink and procfs differ, reading both again",
@@ -260,7 +284,7 @@ pub fn reconcile(
         (None, None)
     };
 
-    let mut out = Vec::with_capacity(a.len() + only_b.len());
+    let mut out = Vec::with_capacity(a.len() + b_index.len());
     for seen in a {
         let key = seen.key();
         let mut m = Merged {
@@ -286,11 +310,11 @@ pub fn reconcile(
         }
         out.push(m);
     }
-    for seen in b {
-        let key = seen.key();
-        if a_keys.contains(&key) {
+    for key in only_b {
+        let Some(seen) = b_index.remove(key) else {
             continue;
-        }
+        };
+        let key = key.clone();
         let mut m = Merged {
             seen,
             sources: vec![PROCFS],
@@ -338,7 +362,7 @@ mod tests {
     fn tcp(inode: u64, state: &'static str) -> Seen {
         Seen {
             table: Table::Tcp4,
-            local_addr: Some(b"127.0.0.1".to_vec()),
+            local_addr: Some(Addr::Ip(IpAddr::from([127, 0, 0, 1]))),
             local_port: Some(inode as u16),
             remote_addr: None,
             remote_port: None,
@@ -478,7 +502,7 @@ mod tests {
     #[test]
     fn time_wait_entries_match_by_addresses() {
         let mut tw = tcp(0, "TIME_WAIT");
-        tw.remote_addr = Some(b"127.0.0.1".to_vec());
+        tw.remote_addr = Some(IpAddr::from([127, 0, 0, 1]));
         tw.remote_port = Some(80);
         let mut r = fixed(vec![], vec![]);
         let out = reconcile(Table::Tcp4, Some(vec![tw.clone()]), Some(vec![tw]), &mut r);

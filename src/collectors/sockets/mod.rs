@@ -5,6 +5,8 @@ pub mod merge;
 pub mod procfs;
 
 #[cfg(target_os = "linux")]
+mod handles;
+#[cfg(target_os = "linux")]
 pub mod netlink_dump;
 #[cfg(target_os = "linux")]
 pub mod netns;

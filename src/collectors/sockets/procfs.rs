@@ -22,7 +22,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::merge::{inet_state, unix_kind, Seen, Table};
+use super::merge::{inet_state, unix_kind, Addr, Seen, Table};
 use crate::text::lossless_utf8;
 
 /// One line of an inet table (`tcp`, `udp`, `raw`, and their `6` twins).
@@ -195,9 +195,9 @@ pub fn inet_seen(table: Table, l: &InetLine) -> Seen {
     let connected = !(l.remote_addr.is_unspecified() && l.remote_port == 0);
     Seen {
         table,
-        local_addr: Some(l.local_addr.to_string().into_bytes()),
+        local_addr: Some(Addr::Ip(l.local_addr)),
         local_port: (!raw).then_some(l.local_port),
-        remote_addr: connected.then(|| l.remote_addr.to_string().into_bytes()),
+        remote_addr: connected.then_some(l.remote_addr),
         remote_port: (connected && !raw).then_some(l.remote_port),
         state: inet_state(table, l.state),
         inode: l.inode,
@@ -226,7 +226,7 @@ pub fn unix_seen(l: &UnixLine) -> Seen {
     };
     Seen {
         table: Table::Unix,
-        local_addr: l.path.clone(),
+        local_addr: l.path.clone().map(Addr::Name),
         local_port: None,
         remote_addr: None,
         remote_port: None,

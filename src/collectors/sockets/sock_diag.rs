@@ -29,7 +29,7 @@ use netlink_packet_sock_diag::unix::{self, ShowFlags, UnixRequest};
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 
-use super::merge::{inet_state, unix_kind, Seen, Table};
+use super::merge::{inet_state, unix_kind, Addr, Seen, Table};
 use super::netlink_dump::{DumpError, Netlink};
 
 /// `UNIX_DIAG_UID`: the socket owner's uid (Linux 5.3+), not described by
@@ -128,9 +128,9 @@ fn inet_seen(table: Table, r: &inet::InetResponse) -> Seen {
     });
     Seen {
         table,
-        local_addr: Some(id.source_address.to_string().into_bytes()),
+        local_addr: Some(Addr::Ip(id.source_address)),
         local_port: (!raw).then_some(id.source_port),
-        remote_addr: connected.then(|| id.destination_address.to_string().into_bytes()),
+        remote_addr: connected.then_some(id.destination_address),
         remote_port: (connected && !raw).then_some(id.destination_port),
         state: inet_state(table, h.state),
         inode: u64::from(h.inode),
@@ -172,7 +172,7 @@ fn unix_seen(r: &unix::UnixResponse) -> Seen {
     }
     Seen {
         table: Table::Unix,
-        local_addr: name,
+        local_addr: name.map(Addr::Name),
         local_port: None,
         remote_addr: None,
         remote_port: None,
