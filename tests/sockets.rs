@@ -613,6 +613,25 @@ fn every_kind_of_socket_matches_ss() {
         }
     }
 
+    // The report's sections show them with their owner.
+    let report = std::fs::read_to_string(bundle.join("report.txt")).unwrap();
+    let section = |title: &str| -> String {
+        let start = report
+            .find(&format!("[*] {title}\n"))
+            .unwrap_or_else(|| panic!("{title}"));
+        let rest = &report[start + 4..];
+        rest[..rest.find("\n[*] ").unwrap_or(rest.len())].to_owned()
+    };
+    let listening = section("Listening TCP ports");
+    let line = listening
+        .lines()
+        .find(|l| l.contains(&format!(" 127.0.0.1:{p4} ")))
+        .unwrap_or_else(|| panic!("listener missing:\n{listening}"));
+    assert!(line.contains(&format!("{me}/")), "{line}");
+    assert!(section("Established TCP connections").contains(&format!("[::1]:{cport6}")));
+    assert!(section("UDP sockets").contains(&format!("127.0.0.1:{up4}")));
+    assert!(section("Other sockets (raw, unix)").contains(&abstract_name));
+
     // The connected unix pair names each other.
     let client = by_inode[&inode_of(&uconn)];
     let accepted = by_inode[&inode_of(&uacc)];

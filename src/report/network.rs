@@ -23,6 +23,12 @@ use crate::records::network::{SocketRecord, FILE};
 /// Unix socket rows shown before the rest are counted.
 const UNIX_ROWS: usize = 200;
 
+/// Loopback-to-loopback TCP connections shown before the rest are counted.
+/// Connections with any other peer are always listed in full: an
+/// attacker's connection has a remote address, and a host with thousands
+/// of local connections (a proxy, a database pool) would bury it.
+const LOOPBACK_ROWS: usize = 500;
+
 /// Network interfaces (the classic `ipconfig /all`).
 pub(super) fn interfaces(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("Network interfaces");
@@ -108,11 +114,18 @@ pub(super) fn sockets(r: &mut ReportWriter, bundle: &BundleFiles) {
     let multi = spans_namespaces(all.iter().map(|s| s.netns));
 
     r.section("Established TCP connections");
-    let connections: Vec<&SocketRecord> = all
+    let (mut connections, local): (Vec<&SocketRecord>, Vec<&SocketRecord>) = all
         .iter()
         .filter(|s| s.proto == "tcp" && s.state != "LISTEN")
-        .collect();
+        .partition(|s| !is_loopback(s));
+    connections.extend(local.iter().take(LOOPBACK_ROWS));
     inet_table(r, &connections, multi, "no TCP connections");
+    if local.len() > LOOPBACK_ROWS {
+        r.line(&format!(
+            "  {} more loopback-to-loopback connections in {FILE}",
+            local.len() - LOOPBACK_ROWS
+        ));
+    }
 
     r.section("Listening TCP ports");
     let listening: Vec<&SocketRecord> = all
@@ -131,6 +144,20 @@ pub(super) fn sockets(r: &mut ReportWriter, bundle: &BundleFiles) {
         inet_table(r, &raw, multi, "");
     }
     unix_table(r, &all, multi);
+}
+
+fn is_loopback(s: &SocketRecord) -> bool {
+    let lo = |a: &Option<String>| {
+        a.as_deref()
+            .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+            .is_some_and(|ip| match ip {
+                std::net::IpAddr::V4(v4) => v4.is_loopback(),
+                std::net::IpAddr::V6(v6) => {
+                    v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                }
+            })
+    };
+    lo(&s.local_addr) && lo(&s.remote_addr)
 }
 
 fn spans_namespaces(ns: impl Iterator<Item = Option<u64>>) -> bool {

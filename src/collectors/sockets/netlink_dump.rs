@@ -132,10 +132,8 @@ impl Netlink {
                             }
                             return Ok(end);
                         }
-                        NetlinkPayload::Error(e) => {
-                            if e.code.is_some() {
-                                return Err(DumpError::Kernel(e.to_io()));
-                            }
+                        NetlinkPayload::Error(e) if e.code.is_some() => {
+                            return Err(DumpError::Kernel(e.to_io()));
                         }
                         NetlinkPayload::Overrun(_) => {
                             return Err(DumpError::Framing("kernel reported an overrun".into()))
