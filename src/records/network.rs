@@ -58,4 +58,16 @@ pub struct SocketRecord {
     /// For unix sockets, the inode of the connected peer.
     #[serde(default)]
     pub peer_inode: Option<u64>,
+    /// Sources that were read while this socket provably existed (it was
+    /// seen before and after that read, in the same state) and did not
+    /// list it: the evidence of the `hidden-socket` finding. Empty when
+    /// the sources agree or a difference is explained by timing.
+    #[serde(default)]
+    pub unseen_by: Vec<String>,
+    /// True when `owners` is known to be complete: every process's
+    /// descriptors were read, and a socket nobody held was still there
+    /// after that scan (so it did not simply close meanwhile). An empty
+    /// `owners` with this set means no process holds the socket.
+    #[serde(default)]
+    pub owners_complete: bool,
 }

@@ -107,6 +107,7 @@ fn scan_process(proc_dir: &OwnedFd, pid: u32) -> io::Result<(ProcessFds, Option<
     };
     let mut dir = Dir::read_from(&fd_dir)?;
     let mut count = 0u32;
+    let mut denied = 0u32;
     let mut buf = Vec::with_capacity(64);
     for entry in dir.by_ref() {
         let entry = entry?;
@@ -119,9 +120,15 @@ fn scan_process(proc_dir: &OwnedFd, pid: u32) -> io::Result<(ProcessFds, Option<
         };
         count += 1;
         buf.clear();
-        // A descriptor closed between listing and readlink is simply gone.
-        let Ok(target) = rustix::fs::readlinkat(&fd_dir, name, std::mem::take(&mut buf)) else {
-            continue;
+        // A descriptor closed between listing and readlink is simply gone;
+        // one we may not read is lost evidence (its socket shows no owner).
+        let target = match rustix::fs::readlinkat(&fd_dir, name, std::mem::take(&mut buf)) {
+            Ok(t) => t,
+            Err(rustix::io::Errno::ACCESS) | Err(rustix::io::Errno::PERM) => {
+                denied += 1;
+                continue;
+            }
+            Err(_) => continue,
         };
         let bytes = target.as_bytes();
         if let Some(inode) = socket_inode(bytes) {
@@ -138,7 +145,9 @@ fn scan_process(proc_dir: &OwnedFd, pid: u32) -> io::Result<(ProcessFds, Option<
         buf = target.into_bytes();
     }
     out.count = Some(count);
-    Ok((out, None))
+    let gap =
+        (denied > 0).then(|| format!("permission denied: {denied} descriptor links unreadable"));
+    Ok((out, gap))
 }
 
 fn read_small(dir: &OwnedFd, name: &str) -> io::Result<Vec<u8>> {

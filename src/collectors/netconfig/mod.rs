@@ -1,6 +1,10 @@
 //! The `netconfig` collector: interfaces, routes, the neighbour (ARP/NDP) cache
 //! and the resolver configuration.
 
+pub mod dns;
+#[cfg(target_os = "linux")]
+mod rtnl;
+
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
 mod sys;

@@ -1,6 +1,18 @@
 //! The `sockets` collector: every TCP, UDP, raw and unix socket with the processes
 //! that own it (`network.jsonl`).
 
+pub mod merge;
+pub mod procfs;
+
+#[cfg(target_os = "linux")]
+mod handles;
+#[cfg(target_os = "linux")]
+pub mod netlink_dump;
+#[cfg(target_os = "linux")]
+pub mod netns;
+#[cfg(target_os = "linux")]
+mod sock_diag;
+
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
 mod sys;
