@@ -86,7 +86,7 @@ fn collect(dir: &Path, extra: &[&str]) -> (PathBuf, BTreeMap<u64, Value>) {
     (bundle, records)
 }
 
-fn record<'a>(records: &'a BTreeMap<u64, Value>, pid: u32) -> &'a Value {
+fn record(records: &BTreeMap<u64, Value>, pid: u32) -> &Value {
     records
         .get(&u64::from(pid))
         .unwrap_or_else(|| panic!("pid {pid} not in processes.jsonl"))
