@@ -197,14 +197,15 @@ fn scan_process(proc_dir: &OwnedFd, pid: u32) -> Scanned {
 /// user's process without root, gone when the process exited); `out` is
 /// then left without a count.
 pub(crate) fn read_fds(pid_dir: &OwnedFd, out: &mut ProcessFds) -> io::Result<()> {
-    let fd_dir = open_dir(pid_dir, "fd")?;
-    let mut dir = Dir::read_from(&fd_dir)?;
+    // `Dir::new` takes the descriptor over (`read_from` would reopen it).
+    let mut dir = Dir::new(open_dir(pid_dir, "fd")?)?;
     let mut count = 0u32;
     let mut std = StdFds::default();
     let mut sockets = Vec::new();
     let mut buf = Vec::with_capacity(64);
-    for entry in dir.by_ref() {
+    while let Some(entry) = dir.read() {
         let entry = entry?;
+        let fd_dir = dir.fd()?;
         let name = entry.file_name();
         let Some(fd) = std::str::from_utf8(name.to_bytes())
             .ok()
@@ -249,7 +250,15 @@ fn read_small(dir: &OwnedFd, name: &str) -> io::Result<Vec<u8>> {
         }
         match rustix::io::read(&fd, &mut buf[len..]) {
             Ok(0) => break,
-            Ok(n) => len += n,
+            Ok(n) => {
+                len += n;
+                // procfs answers a read with all that fits (seq_file, and
+                // the cmdline and environ readers loop until the buffer is
+                // full), so a short read is the end: no extra read for EOF.
+                if len < buf.len() {
+                    break;
+                }
+            }
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }

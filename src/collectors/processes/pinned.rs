@@ -460,7 +460,15 @@ pub(super) fn read_file(dir: &OwnedFd, name: &str, initial: usize) -> io::Result
         }
         match rustix::io::read(&fd, &mut buf[len..]) {
             Ok(0) => break,
-            Ok(n) => len += n,
+            Ok(n) => {
+                len += n;
+                // procfs answers a read with all that fits (seq_file, and
+                // the cmdline and environ readers loop until the buffer is
+                // full), so a short read is the end: no extra read for EOF.
+                if len < buf.len() {
+                    break;
+                }
+            }
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
@@ -471,9 +479,8 @@ pub(super) fn read_file(dir: &OwnedFd, name: &str, initial: usize) -> io::Result
 
 /// The numeric entries of a directory relative to `dir` (`task/`).
 fn list_numeric(dir: &OwnedFd, name: &str) -> io::Result<Vec<u32>> {
-    let sub = open_dir(dir, name)?;
     let mut out = Vec::new();
-    for entry in Dir::read_from(&sub)? {
+    for entry in Dir::new(open_dir(dir, name)?)? {
         let entry = entry?;
         if let Some(n) = std::str::from_utf8(entry.file_name().to_bytes())
             .ok()
