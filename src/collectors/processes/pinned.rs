@@ -139,7 +139,17 @@ impl Reader {
                 })
             }
         };
-        let stat = match read_file(&dir, "stat", 512).map(|b| procfs::parse_stat(&b)) {
+        // `stat` stays open for the final check, which reads it again.
+        let stat_file = match open_file(&dir, "stat") {
+            Ok(f) => f,
+            Err(e) => {
+                return Some(Outcome::Gone {
+                    pid,
+                    cause: describe(&e),
+                })
+            }
+        };
+        let stat = match read_at_start(&stat_file, 512).map(|b| procfs::parse_stat(&b)) {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 return Some(Outcome::Gone {
@@ -229,8 +239,9 @@ impl Reader {
             }
         };
 
-        // The final check: still the same process?
-        match read_file(&dir, "stat", 512).map(|b| procfs::parse_stat(&b)) {
+        // The final check: still the same process? (Reading the open
+        // `stat` again from offset 0 makes the kernel render it afresh.)
+        match read_at_start(&stat_file, 512).map(|b| procfs::parse_stat(&b)) {
             Ok(Ok(again)) if again.starttime == stat.starttime => {
                 e.record.state = Some(again.state.to_string());
             }
@@ -448,17 +459,31 @@ pub(super) fn open_dir(at: &OwnedFd, path: &str) -> io::Result<OwnedFd> {
     Ok(rustix::fs::openat(at, path, flags, Mode::empty())?)
 }
 
+fn open_file(dir: &OwnedFd, name: &str) -> io::Result<OwnedFd> {
+    Ok(rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
 /// Reads a whole `/proc` file relative to `dir`, starting with a buffer of
 /// `initial` bytes and growing it as needed.
 pub(super) fn read_file(dir: &OwnedFd, name: &str, initial: usize) -> io::Result<Vec<u8>> {
-    let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    read_at_start(&open_file(dir, name)?, initial)
+}
+
+/// Reads an open `/proc` file whole from offset 0 (`pread`, so the same
+/// descriptor can be read again).
+fn read_at_start(fd: &OwnedFd, initial: usize) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; initial.max(64)];
     let mut len = 0;
     loop {
         if len == buf.len() {
             buf.resize(len * 2, 0);
         }
-        match rustix::io::read(&fd, &mut buf[len..]) {
+        match rustix::io::pread(fd, &mut buf[len..], len as u64) {
             Ok(0) => break,
             Ok(n) => {
                 len += n;
