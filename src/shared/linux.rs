@@ -216,7 +216,7 @@ pub(crate) fn read_fds(pid_dir: &OwnedFd, out: &mut ProcessFds) -> io::Result<()
         count += 1;
         buf.clear();
         // A descriptor closed between listing and readlink is simply gone.
-        let Ok(target) = rustix::fs::readlinkat(&fd_dir, name, std::mem::take(&mut buf)) else {
+        let Ok(target) = rustix::fs::readlinkat(fd_dir, name, std::mem::take(&mut buf)) else {
             continue;
         };
         let bytes = target.as_bytes();
