@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
+#[cfg(target_os = "linux")]
 mod common;
 
 use irdump::bundle::BundleFiles;
