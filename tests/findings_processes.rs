@@ -176,6 +176,17 @@ fn any_process_with_one_tcp_socket_on_stdin_and_stdout_is_flagged() {
         of_rule(&found, "reverse-shell")[0].severity,
         Severity::Medium
     );
+    // Nor is one whose stdin and stdout are one unix socket, whatever
+    // its stderr.
+    let mut with_unix = sockets.to_vec();
+    with_unix.push(socket(56, "unix", "unix", None));
+    let unix_stdio = wired(
+        process(902, 800, "app", Some("/opt/app"), &["app"]),
+        "socket:[56]",
+        "socket:[56]",
+        "socket:[55]",
+    );
+    assert!(of_rule(&findings(&[unix_stdio], Some(&with_unix)), "reverse-shell").is_empty());
     // A non-shell with only stderr on a TCP socket is not a reverse shell.
     let logger = wired(
         process(901, 800, "app", Some("/opt/app"), &["app"]),
@@ -274,6 +285,7 @@ fn masquerading_as_a_kernel_thread_or_a_daemon() {
     let sshd = process(60, 1, "sshd", Some("/tmp/.x/miner"), &["sshd"]);
     let sshd_interp = process(61, 1, "x", Some("/usr/bin/python3.11"), &["sshd"]);
     let ok = [
+        process(76, 1, "crond", Some("/bin/busybox"), &["crond", "-f"]),
         process(
             70,
             1,

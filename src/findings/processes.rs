@@ -180,8 +180,12 @@ fn reverse_shell(
             continue;
         };
         let same_tcp = {
-            let i = socket_inode_of(p.std_fds.stdin.as_deref());
-            i.is_some() && i == socket_inode_of(p.std_fds.stdout.as_deref()) && first.proto == "tcp"
+            let stdin = socket_inode_of(p.std_fds.stdin.as_deref());
+            stdin.is_some()
+                && stdin == socket_inode_of(p.std_fds.stdout.as_deref())
+                && stdin
+                    .and_then(|i| sockets.get(&i))
+                    .is_some_and(|s| s.proto == "tcp" && s.family != "unix")
         };
         if !shell && !same_tcp {
             continue;
@@ -445,6 +449,8 @@ const ALIASES: &[(&str, &str)] = &[
 /// Whether `name` may be how a process running `exe` is called.
 fn name_fits_exe(name: &str, exe: &str) -> bool {
     name == exe
+        // One multi-call binary is every command on BusyBox systems.
+        || exe == "busybox"
         // comm is cut to 15 bytes.
         || (name.len() == 15 && exe.starts_with(name))
         || ALIASES.contains(&(name, exe))
