@@ -637,8 +637,21 @@ fn the_hidden_pid_probe_finds_an_unlisted_process_and_not_its_threads() {
     let dir = tempdir();
     let (bundle, records) = collect(dir.path(), &["--no-hash"]);
     assert_eq!(record(&records, pid)["threads"], 4);
+    let ours: HashSet<u64> = tids.iter().chain([&pid]).map(|&t| u64::from(t)).collect();
     for f in jsonl(&bundle, "findings.jsonl") {
-        assert_ne!(f["rule"], "hidden-pid", "{f:#}");
+        let named = f["pids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| ours.contains(&p.as_u64().unwrap()));
+        assert!(!(f["rule"] == "hidden-pid" && named), "{f:#}");
+    }
+    for r in records.values() {
+        let p = r["pid"].as_u64().unwrap();
+        assert!(
+            p == u64::from(pid) || !ours.contains(&p),
+            "thread {p} recorded as a process"
+        );
     }
 }
 
