@@ -416,14 +416,23 @@ mod live {
         }
     }
 
+    /// Spawns with stdio on `/dev/null`, retrying `ETXTBSY`: a binary
+    /// copied just now stays busy while another test thread forks with
+    /// the copy's write descriptor open.
     fn spawn(cmd: &mut Command) -> Plant {
-        Plant(
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for _ in 0..50 {
+            match cmd.spawn() {
+                Ok(child) => return Plant(child),
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("spawn {cmd:?}: {e}"),
+            }
+        }
+        panic!("spawn {cmd:?}: text file busy")
     }
 
     fn wait_comm(pid: u32, expected: &str) {

@@ -28,14 +28,24 @@ const PYTHON: &str = "/usr/bin/python3";
 struct Plant(Child);
 
 impl Plant {
+    /// Spawns with stdio closed to `/dev/null`. A binary copied just now
+    /// can fail with `ETXTBSY` while another test thread forks with the
+    /// copy's write descriptor still open (it closes at that child's
+    /// exec): retried.
     fn spawn(cmd: &mut Command) -> Self {
-        let child = cmd
-            .stdin(Stdio::null())
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Plant(child)
+            .stderr(Stdio::null());
+        for _ in 0..50 {
+            match cmd.spawn() {
+                Ok(child) => return Plant(child),
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("spawn {cmd:?}: {e}"),
+            }
+        }
+        panic!("spawn {cmd:?}: text file busy")
     }
 
     fn pid(&self) -> u32 {
