@@ -110,4 +110,19 @@ pub struct ProcessRecord {
     pub kernel_thread: bool,
     /// `LD_PRELOAD` and `LD_LIBRARY_PATH` only.
     pub env_flags: EnvFlags,
+    /// Found by probing PIDs, not in the `/proc` directory listing: the
+    /// mark of a rootkit that filters the listing (see `docs/bundle.md`).
+    #[serde(default)]
+    pub hidden_from_listing: bool,
+    /// The process's id inside its own PID namespace (the last `NSpid`
+    /// value); equal to `pid` outside containers.
+    #[serde(default)]
+    pub pid_in_namespace: Option<u32>,
+    /// Inode of the executable (of the deleted file, when `exe_deleted`),
+    /// for finding it on a disk image.
+    #[serde(default)]
+    pub exe_inode: Option<u64>,
+    /// Device holding the executable, `major:minor`.
+    #[serde(default)]
+    pub exe_device: Option<String>,
 }

@@ -1,10 +1,318 @@
-//! Report sections built from the processes records.
+//! The "Processes" section: the process table as a tree, parent to child,
+//! one line per process with its PID, parent, user, start time (UTC), name
+//! and command line, and marks for those that hold sockets (from
+//! `network.jsonl`), that a finding names, and that the `/proc` listing
+//! hid.
+//!
+//! Indentation stops growing at [`MAX_INDENT`] levels (deeper levels show
+//! their depth instead), so a fork chain thousands deep cannot push the
+//! names off the page. Processes whose parent is not in the snapshot
+//! (it exited, or its record is missing) are shown under a
+//! `(parent not in snapshot)` root, never dropped; so are records caught
+//! in a parent cycle, which only a corrupt bundle can hold.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::ReportWriter;
 use crate::bundle::BundleFiles;
+use crate::records::finding::Finding;
+use crate::records::network::SocketRecord;
+use crate::records::process::{ProcessRecord, FILE};
+use crate::text::display_cut;
+
+/// Tree levels shown by indentation; deeper ones are numbered.
+const MAX_INDENT: usize = 12;
+
+/// Widest name and command line shown (the JSON keeps them whole).
+const NAME_WIDTH: usize = 40;
+const CMDLINE_WIDTH: usize = 160;
 
 pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
-    let _ = bundle;
     r.section("Processes");
-    r.line("  (not collected on this platform yet)");
+    let Some(procs) = r.records::<ProcessRecord>(bundle, FILE) else {
+        r.not_collected(FILE);
+        return;
+    };
+    if procs.is_empty() {
+        r.line("  none recorded");
+        return;
+    }
+    let marks = Marks::from_bundle(bundle);
+    let kernel = procs.iter().filter(|p| p.kernel_thread).count();
+    let zombies = procs
+        .iter()
+        .filter(|p| p.state.as_deref() == Some("Z"))
+        .count();
+    let hidden = procs.iter().filter(|p| p.hidden_from_listing).count();
+    r.line(&format!(
+        "  {} processes ({kernel} kernel threads, {zombies} zombies, {hidden} hidden from the \
+         /proc listing)",
+        procs.len()
+    ));
+    r.line(
+        "  marks: ! named in a finding   N holds an IPv4/IPv6 socket   u holds unix sockets only",
+    );
+    r.line("         H missing from the /proc listing (found by probing)");
+    r.line(&format!(
+        "  {:<8} {:<8} {:<12} {:<19}  {:<3} PROCESS",
+        "PID", "PPID", "USER", "STARTED (UTC)", "M"
+    ));
+    for (index, depth) in tree_order(&procs) {
+        let line = match index {
+            Some(i) => process_line(&procs[i], depth, &marks),
+            None => format!(
+                "  {:<8} {:<8} {:<12} {:<19}  {:<3} (parent not in snapshot)",
+                "-", "-", "", "", ""
+            ),
+        };
+        r.line(&line);
+    }
+}
+
+/// Which PIDs hold sockets or are named in findings.
+struct Marks {
+    inet: HashSet<u32>,
+    unix: HashSet<u32>,
+    flagged: HashSet<u32>,
+}
+
+impl Marks {
+    /// Reads the marks; unreadable lines are reported by the sections
+    /// that own those files.
+    fn from_bundle(bundle: &BundleFiles) -> Self {
+        let mut m = Marks {
+            inet: HashSet::new(),
+            unix: HashSet::new(),
+            flagged: HashSet::new(),
+        };
+        if let Some(sockets) = bundle.records::<SocketRecord>(crate::records::network::FILE) {
+            for s in &sockets.records {
+                let set = if s.family == "unix" {
+                    &mut m.unix
+                } else {
+                    &mut m.inet
+                };
+                set.extend(s.owners.iter().map(|o| o.pid));
+            }
+        }
+        if let Some(found) = bundle.records::<Finding>(crate::findings::FILE) {
+            for f in &found.records {
+                m.flagged.extend(f.pids.iter().copied());
+            }
+        }
+        m
+    }
+
+    fn of(&self, p: &ProcessRecord) -> String {
+        let mut s = String::new();
+        if self.flagged.contains(&p.pid) {
+            s.push('!');
+        }
+        if self.inet.contains(&p.pid) {
+            s.push('N');
+        } else if self.unix.contains(&p.pid) {
+            s.push('u');
+        }
+        if p.hidden_from_listing {
+            s.push('H');
+        }
+        s
+    }
+}
+
+fn process_line(p: &ProcessRecord, depth: usize, marks: &Marks) -> String {
+    let user = p
+        .user
+        .clone()
+        .or_else(|| p.uid.map(|u| u.to_string()))
+        .unwrap_or_else(|| "?".into());
+    let started = p
+        .start_time
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| "?".into());
+    let ppid = p.ppid.map_or("?".into(), |v| v.to_string());
+    let name = if p.kernel_thread {
+        format!("[{}]", display_cut(&p.name, NAME_WIDTH))
+    } else {
+        display_cut(&p.name, NAME_WIDTH)
+    };
+    let cmdline = display_cut(&p.cmdline.join(" "), CMDLINE_WIDTH);
+    let mut line = format!(
+        "  {:<8} {:<8} {:<12} {:<19}  {:<3} {}{}",
+        p.pid,
+        ppid,
+        display_cut(&user, 12),
+        started,
+        marks.of(p),
+        indent(depth),
+        name
+    );
+    if !cmdline.is_empty() {
+        line.push_str("  ");
+        line.push_str(&cmdline);
+    }
+    line
+}
+
+/// `\_ ` under the parent, two spaces a level, and past [`MAX_INDENT`]
+/// levels the depth written out.
+fn indent(depth: usize) -> String {
+    if depth == 0 {
+        return String::new();
+    }
+    let shown = depth.min(MAX_INDENT);
+    let mut s = "  ".repeat(shown - 1);
+    if depth > MAX_INDENT {
+        s.push_str(&format!("[depth {depth}] "));
+    }
+    s.push_str("\\_ ");
+    s
+}
+
+/// Every record once, parents before children (by PID), as `(index,
+/// depth)`; `None` is the `(parent not in snapshot)` root, after which come
+/// the orphans at depth 1 and below.
+fn tree_order(procs: &[ProcessRecord]) -> Vec<(Option<usize>, usize)> {
+    let mut by_pid: HashMap<u32, usize> = HashMap::new();
+    for (i, p) in procs.iter().enumerate() {
+        by_pid.entry(p.pid).or_insert(i);
+    }
+    let mut children: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    let mut orphans = Vec::new();
+    for (i, p) in procs.iter().enumerate() {
+        match p.ppid {
+            None | Some(0) => roots.push(i),
+            Some(pp) if pp == p.pid => roots.push(i),
+            Some(pp) if by_pid.contains_key(&pp) => children.entry(pp).or_default().push(i),
+            Some(_) => orphans.push(i),
+        }
+    }
+    let by_pid_order = |v: &mut Vec<usize>| v.sort_by_key(|&i| (procs[i].pid, i));
+    by_pid_order(&mut roots);
+    by_pid_order(&mut orphans);
+    for v in children.values_mut() {
+        by_pid_order(v);
+    }
+
+    let mut order = Vec::with_capacity(procs.len() + 1);
+    let mut seen = vec![false; procs.len()];
+    let walk = |start: usize, depth: usize, order: &mut Vec<_>, seen: &mut Vec<bool>| {
+        let mut stack = vec![(start, depth)];
+        while let Some((i, d)) = stack.pop() {
+            if seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            order.push((Some(i), d));
+            // Only the first record of a duplicated PID gets its children.
+            if by_pid.get(&procs[i].pid) == Some(&i) {
+                if let Some(kids) = children.get(&procs[i].pid) {
+                    stack.extend(kids.iter().rev().map(|&k| (k, d + 1)));
+                }
+            }
+        }
+    };
+    for &i in &roots {
+        walk(i, 0, &mut order, &mut seen);
+    }
+    // Whatever no root reaches: orphans, then records in a parent cycle.
+    let mut rest: Vec<usize> = orphans;
+    rest.extend((0..procs.len()).filter(|&i| !seen[i]));
+    let mut header = false;
+    for i in rest {
+        if seen[i] {
+            continue;
+        }
+        if !header {
+            order.push((None, 0));
+            header = true;
+        }
+        walk(i, 1, &mut order, &mut seen);
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
+
+    use super::*;
+
+    fn p(pid: u32, ppid: Option<u32>) -> ProcessRecord {
+        ProcessRecord {
+            pid,
+            ppid,
+            name: format!("p{pid}"),
+            ..ProcessRecord::default()
+        }
+    }
+
+    fn pids(procs: &[ProcessRecord]) -> Vec<(Option<u32>, usize)> {
+        tree_order(procs)
+            .into_iter()
+            .map(|(i, d)| (i.map(|i| procs[i].pid), d))
+            .collect()
+    }
+
+    #[test]
+    fn parents_come_before_children_and_orphans_are_kept() {
+        let procs = vec![
+            p(30, Some(1)),
+            p(1, Some(0)),
+            p(2, Some(0)),
+            p(10, Some(1)),
+            p(11, Some(10)),
+            p(50, Some(999)),
+            p(51, Some(50)),
+        ];
+        assert_eq!(
+            pids(&procs),
+            vec![
+                (Some(1), 0),
+                (Some(10), 1),
+                (Some(11), 2),
+                (Some(30), 1),
+                (Some(2), 0),
+                (None, 0),
+                (Some(50), 1),
+                (Some(51), 2),
+            ]
+        );
+    }
+
+    #[test]
+    fn cycles_and_duplicates_are_each_shown_once() {
+        let procs = vec![
+            p(1, Some(0)),
+            p(5, Some(6)),
+            p(6, Some(5)),
+            p(7, Some(1)),
+            p(7, Some(1)),
+        ];
+        let order = pids(&procs);
+        assert_eq!(order.len(), procs.len() + 1);
+        assert!(order.contains(&(Some(5), 1)) || order.contains(&(Some(5), 2)));
+        assert_eq!(order.iter().filter(|(p, _)| *p == Some(7)).count(), 2);
+    }
+
+    #[test]
+    fn a_deep_chain_is_bounded_in_width() {
+        let mut procs = vec![p(1, Some(0))];
+        for pid in 2..=5000 {
+            procs.push(p(pid, Some(pid - 1)));
+        }
+        let marks = Marks {
+            inet: HashSet::new(),
+            unix: HashSet::new(),
+            flagged: HashSet::new(),
+        };
+        let order = tree_order(&procs);
+        assert_eq!(order.len(), 5000);
+        let (i, depth) = order[4999];
+        assert_eq!(depth, 4999);
+        let line = process_line(&procs[i.unwrap()], depth, &marks);
+        assert!(line.chars().count() < 120, "{line}");
+        assert!(line.contains("[depth 4999] \\_ p5000"), "{line}");
+    }
 }

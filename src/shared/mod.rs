@@ -3,7 +3,13 @@
 //! The sockets collector needs to know which process holds each socket
 //! inode; the processes collector needs each process's open descriptors.
 //! Both come from one pass over `/proc/*/fd` ([`FdScan`]), made by whichever
-//! collector asks first and kept here for the other.
+//! collector asks first and kept here for the other. A collector that reads
+//! every process anyway (processes, when sockets did not run) may instead
+//! make the pass itself and hand it over with [`SharedScans::provide_fd_scan`].
+//!
+//! The scan also notes each process's start time, so that a reader joining
+//! the scan with its own later reads can tell a PID that was recycled in
+//! between.
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
@@ -11,6 +17,9 @@ mod sys;
 #[cfg(not(target_os = "linux"))]
 #[path = "other.rs"]
 mod sys;
+
+#[cfg(target_os = "linux")]
+pub(crate) use sys::{list_pids, read_fds, unreadable_links};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -22,13 +31,49 @@ use crate::records::process::StdFds;
 /// Lazily computed scans shared by the collectors of one run.
 #[derive(Default)]
 pub struct SharedScans {
-    fds: OnceLock<FdScan>,
+    fds: OnceLock<Scanned>,
+}
+
+/// Start time of each process the scan read, in clock ticks after boot
+/// (`/proc/<pid>/stat` field 22), by PID.
+pub type StartTicks = BTreeMap<u32, u64>;
+
+struct Scanned {
+    scan: FdScan,
+    start_ticks: StartTicks,
 }
 
 impl SharedScans {
     /// The descriptor scan, made on first use.
     pub fn fd_scan(&self) -> &FdScan {
-        self.fds.get_or_init(sys::scan_fds)
+        &self.scanned().scan
+    }
+
+    /// The start time of each process in [`SharedScans::fd_scan`], to tell
+    /// whether a PID read later is still the same process. Empty on
+    /// platforms without `/proc`.
+    pub fn fd_scan_start_ticks(&self) -> &StartTicks {
+        &self.scanned().start_ticks
+    }
+
+    /// The descriptor scan and its start times if some collector already
+    /// made or provided it; never starts one.
+    pub fn fd_scan_if_done(&self) -> Option<(&FdScan, &StartTicks)> {
+        self.fds.get().map(|s| (&s.scan, &s.start_ticks))
+    }
+
+    /// Hands over a scan made by a collector that read every process's
+    /// descriptors anyway, for the collectors after it. Returns false (and
+    /// drops it) when a scan was already made.
+    pub fn provide_fd_scan(&self, scan: FdScan, start_ticks: StartTicks) -> bool {
+        self.fds.set(Scanned { scan, start_ticks }).is_ok()
+    }
+
+    fn scanned(&self) -> &Scanned {
+        self.fds.get_or_init(|| {
+            let (scan, start_ticks) = sys::scan_fds();
+            Scanned { scan, start_ticks }
+        })
     }
 }
 
@@ -133,6 +178,18 @@ mod tests {
         );
         assert_eq!(namespace_inode(b"pid:[4026531840]", "net"), None);
         assert_eq!(namespace_inode(b"net:[]", "net"), None);
+    }
+
+    #[test]
+    fn a_provided_scan_is_kept_and_a_second_refused() {
+        let shared = SharedScans::default();
+        assert!(shared.fd_scan_if_done().is_none());
+        let mut scan = FdScan::default();
+        scan.processes.insert(7, ProcessFds::default());
+        assert!(shared.provide_fd_scan(scan, BTreeMap::from([(7, 99)])));
+        assert!(!shared.provide_fd_scan(FdScan::default(), BTreeMap::new()));
+        assert!(shared.fd_scan().processes.contains_key(&7));
+        assert_eq!(shared.fd_scan_start_ticks()[&7], 99);
     }
 
     #[test]
