@@ -46,7 +46,12 @@ pub struct PersistenceRecord {
     pub enabled_via: Option<String>,
     /// A symlink's target as written.
     pub target: Option<String>,
+    /// Modification time of the enabling symlink: when the unit was
+    /// enabled (systemd), or the link was made (sysv).
+    #[serde(default)]
+    pub link_mtime: Option<Timestamp>,
     /// Further lines that matter, as `Key=value` (other `Exec*=`, `Unit=`,
     /// drop-in overrides).
+    #[serde(default)]
     pub details: Vec<String>,
 }

@@ -70,10 +70,7 @@ fn groups_of<'a>(groups: &'a [GroupEntry], p: &PasswdEntry) -> Vec<&'a GroupEntr
     if let Some(primary) = groups.iter().find(|g| g.gid == p.gid) {
         out.push(primary);
     }
-    for g in groups
-        .iter()
-        .filter(|g| g.members.iter().any(|m| *m == p.name))
-    {
+    for g in groups.iter().filter(|g| g.members.contains(&p.name)) {
         if !out.iter().any(|o| o.gid == g.gid && o.name == g.name) {
             out.push(g);
         }

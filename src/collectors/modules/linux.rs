@@ -21,7 +21,8 @@ use crate::collector::{CollectError, Context, Output};
 use crate::records::module::{KernelModules, ModulesLine, FILE};
 
 pub(super) fn collect(_ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
-    let release = String::from_utf8_lossy(rustix::system::uname().release().to_bytes()).into_owned();
+    let release =
+        String::from_utf8_lossy(rustix::system::uname().release().to_bytes()).into_owned();
     let mut kernel = KernelModules {
         kernel_release: Some(release.clone()),
         ..KernelModules::default()
@@ -50,7 +51,10 @@ pub(super) fn collect(_ctx: &Context, out: &mut Output) -> Result<(), CollectErr
             Some(modules)
         }
         Err(e) => {
-            out.gap("/sys/module", format!("{e}: hidden modules cannot be looked for"));
+            out.gap(
+                "/sys/module",
+                format!("{e}: hidden modules cannot be looked for"),
+            );
             None
         }
     };
@@ -147,7 +151,10 @@ fn second_look(
             !listed && loaded_in_sysfs
         };
         if confirmed {
-            log::warn!("module {} is hidden from /proc/modules or /sys/module", r.name);
+            log::warn!(
+                "module {} is hidden from /proc/modules or /sys/module",
+                r.name
+            );
         } else {
             log::debug!("module {}: loaded or unloaded during the scan", r.name);
             r.hidden = false;

@@ -99,9 +99,17 @@ pub const TAINT_BITS: &[(u8, char, &str)] = &[
     (14, 'L', "soft lockup occurred"),
     (15, 'K', "kernel has been live patched"),
     (16, 'X', "auxiliary taint, defined for and used by distros"),
-    (17, 'T', "kernel was built with the struct randomization plugin"),
+    (
+        17,
+        'T',
+        "kernel was built with the struct randomization plugin",
+    ),
     (18, 'N', "an in-kernel test has been run"),
-    (19, 'J', "userspace used a mutating debug operation in fwctl"),
+    (
+        19,
+        'J',
+        "userspace used a mutating debug operation in fwctl",
+    ),
 ];
 
 /// Decodes a taint value into its set bits; unknown bits are named by
@@ -228,7 +236,10 @@ mod tests {
         assert_eq!(m[1].used_by, ["vboxnetadp", "vboxnetflt"]);
         assert_eq!(m[0].taint.as_deref(), Some("OE"));
         assert_eq!(m[2].taint, None);
-        let letters: String = decode_taint(12288 | 1).iter().map(|f| f.letter.clone()).collect();
+        let letters: String = decode_taint(12288 | 1)
+            .iter()
+            .map(|f| f.letter.clone())
+            .collect();
         assert_eq!(letters, "POE");
         assert!(decode_taint(0).is_empty());
         assert_eq!(decode_taint(1 << 40)[0].letter, "?");

@@ -75,7 +75,10 @@ fn read_utmp(
     if offset > 0 && !newest_first {
         out.gap(
             path,
-            format!("more than {limit} records: the first {} were not read", offset / size),
+            format!(
+                "more than {limit} records: the first {} were not read",
+                offset / size
+            ),
         );
     }
     log::debug!(
@@ -119,7 +122,10 @@ fn logind_sessions(ctx: &Context, out: &mut Output) {
     if ids.len() > LOGIND_SESSIONS {
         out.gap(
             dir,
-            format!("{} sessions: only the first {LOGIND_SESSIONS} were read", ids.len()),
+            format!(
+                "{} sessions: only the first {LOGIND_SESSIONS} were read",
+                ids.len()
+            ),
         );
         ids.truncate(LOGIND_SESSIONS);
     }
