@@ -143,7 +143,7 @@ mod tests {
         let u = parse_unit(
             "[Unit]\nDescription=x\n# ExecStart=/not/this\n[Service]\nExecStartPre=-/bin/true\nExecStart=/usr/bin/python3 \\\n  -c 'import pty'\nUser=nobody\n[Timer]\nOnCalendar=*-*-* 03:00\nOnBootSec=5min\n",
         );
-        assert_eq!(u.exec_start(), Some("/usr/bin/python3   -c 'import pty'"));
+        assert_eq!(u.exec_start(), Some("/usr/bin/python3  -c 'import pty'"));
         assert_eq!(
             u.schedule().as_deref(),
             Some("OnCalendar=*-*-* 03:00 OnBootSec=5min")
