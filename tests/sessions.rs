@@ -352,7 +352,10 @@ fn utmpdump_is_an_oracle_both_ways() {
             "{line}"
         );
         // `utmpdump -r` stores the id padded with spaces, as typed.
-        let id = rec["line_id"].as_str().map(str::trim_end).unwrap_or_default();
+        let id = rec["line_id"]
+            .as_str()
+            .map(str::trim_end)
+            .unwrap_or_default();
         assert_eq!(id, f[2], "{line}");
         assert_eq!(rec["user"], opt(f[3]), "{line}");
         assert_eq!(rec["tty"], opt(f[4]), "{line}");
