@@ -54,10 +54,11 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
             Some(l) => format!("{}:{l}", p.path),
             None => p.path.clone(),
         };
-        let command = match (&p.command, &p.unit) {
-            (Some(c), _) => c.clone(),
-            (None, Some(u)) => format!("({u})"),
-            (None, None) => "-".into(),
+        let command = match (&p.command, &p.unit, &p.target) {
+            (Some(c), _, _) => c.clone(),
+            (None, Some(u), _) => format!("({u})"),
+            (None, None, Some(t)) => format!("-> {t}"),
+            (None, None, None) => "-".into(),
         };
         t.row(&[
             p.kind.as_str(),
