@@ -136,7 +136,6 @@ fn written_utmp_wtmp_btmp_and_logind_files_are_read() {
         seconds: BASE + 100,
         micros: 250_000,
         addr: ipv4([203, 0, 113, 7]),
-        ..Ut::default()
     }));
     utmp.extend(encode(&Ut {
         kind: 7,
