@@ -570,3 +570,86 @@ fn unreadable_shadow_is_a_gap_for_a_non_root_run() {
         ["group:wheel"]
     );
 }
+
+/// Every parser of the accounts, sessions, modules and persistence
+/// collectors takes hostile input: random lines built from the characters
+/// their grammars care about (quotes, escapes, separators, multi-byte
+/// UTF-8) must never make one panic.
+#[test]
+fn parsers_survive_hostile_input() {
+    use irdump::collectors::{accounts, modules, persistence, sessions};
+    const ALPHABET: &[&str] = &[
+        "a",
+        "Z",
+        "0",
+        "#",
+        "@",
+        "%",
+        "!",
+        "\\",
+        "\"",
+        "'",
+        ",",
+        ":",
+        "=",
+        "(",
+        ")",
+        " ",
+        "\t",
+        "\n",
+        "é",
+        "€",
+        "\u{202e}",
+        "ALL",
+        "NOPASSWD:",
+        "sha256:",
+        "@include",
+        "#include",
+        "ssh-ed25519",
+        "AAAA",
+        "*",
+        "/",
+        "~",
+        "\0",
+        "\r",
+        "[Service]",
+        "ExecStart=",
+        "\\\n",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..3000 {
+        let len = (next() % 40) as usize;
+        let text: String = (0..len)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        let bytes = text.as_bytes();
+        for l in accounts::sudoers::parse::logical_lines(&text) {
+            let _ = accounts::sudoers::parse::parse_statement(&l.text);
+        }
+        let _ = accounts::sudoers::parse::parse_statement(&text);
+        let _ = accounts::ssh_keys::parse_authorized_keys(bytes);
+        let _ = accounts::ssh_keys::parse_sshd_config(&text, false);
+        let _ = accounts::passwd::parse_passwd(bytes);
+        let _ = accounts::passwd::parse_shadow(bytes);
+        let _ = accounts::passwd::parse_group(bytes);
+        let _ = persistence::cron::parse_crontab(&text, true);
+        let _ = persistence::cron::parse_crontab(&text, false);
+        let _ = persistence::cron::parse_anacrontab(&text);
+        let _ = persistence::systemd::parse_unit(&text);
+        let _ = modules::procfs::parse_proc_modules(&text);
+        let _ = modules::procfs::parse_modules_dep(&text);
+        let _ = sessions::logind::parse_session("1", &text);
+        let mut padded = bytes.to_vec();
+        padded.resize(384 * 2 + len, 0xff);
+        for e in sessions::utmp::parse(&padded, 0).entries {
+            let _ = sessions::utmp::to_record(&e, "recent", "/var/log/wtmp");
+        }
+        let _ = accounts::ssh_keys::expand_key_file(&text, "/home/a", "a", 1);
+    }
+}

@@ -468,6 +468,10 @@ fn list_words(s: &str) -> Vec<String> {
         }
         i += 1;
     }
+    // A trailing backslash skips past the end.
+    if let Some(st) = start {
+        words.push(s[st..].to_owned());
+    }
     let mut merged: Vec<String> = Vec::new();
     for w in words {
         match merged.last_mut() {
