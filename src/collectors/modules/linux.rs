@@ -41,8 +41,12 @@ pub(super) fn collect(_ctx: &Context, out: &mut Output) -> Result<(), CollectErr
     kernel.sig_enforce = read_flag(out, "/sys/module/module/parameters/sig_enforce");
 
     let first = read_proc_modules(out);
-    kernel.modules_supported = first.is_some();
-    let proc_modules = first.unwrap_or_default();
+    kernel.modules_supported = !matches!(first, ProcList::Absent);
+    let proc_unreadable = matches!(first, ProcList::Unreadable);
+    let proc_modules = match first {
+        ProcList::Listed(m) => m,
+        ProcList::Absent | ProcList::Unreadable => Vec::new(),
+    };
     let sys = match sysfs::scan(Path::new("/sys/module")) {
         Ok((modules, problems)) => {
             for p in problems {
@@ -75,6 +79,13 @@ pub(super) fn collect(_ctx: &Context, out: &mut Output) -> Result<(), CollectErr
     };
 
     let mut records = procfs::merge(&proc_modules, sys.as_deref(), tree.as_ref());
+    if proc_unreadable {
+        // Without the list nothing can be said to be missing from it (the
+        // unreadable /proc/modules is already a gap).
+        for r in records.iter_mut() {
+            r.hidden = false;
+        }
+    }
     if records.iter().any(|r| r.hidden) {
         second_look(out, &mut records, kernel.modules_supported);
     }
@@ -85,23 +96,32 @@ pub(super) fn collect(_ctx: &Context, out: &mut Output) -> Result<(), CollectErr
     Ok(())
 }
 
-/// `None` when the kernel has no `/proc/modules`.
-fn read_proc_modules(out: &mut Output) -> Option<Vec<ProcModule>> {
+/// What reading `/proc/modules` gave.
+enum ProcList {
+    /// The modules it lists.
+    Listed(Vec<ProcModule>),
+    /// The kernel has no `/proc/modules` (no loadable module support).
+    Absent,
+    /// It exists but could not be read (a gap has been recorded).
+    Unreadable,
+}
+
+fn read_proc_modules(out: &mut Output) -> ProcList {
     match std::fs::read_to_string("/proc/modules") {
         Ok(text) => {
             let (modules, problems) = procfs::parse_proc_modules(&text);
             for p in problems {
                 out.gap(format!("/proc/modules:{}", p.line), p.reason);
             }
-            Some(modules)
+            ProcList::Listed(modules)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             log::debug!("/proc/modules absent: kernel without loadable module support");
-            None
+            ProcList::Absent
         }
         Err(e) => {
             out.gap("/proc/modules", e);
-            Some(Vec::new())
+            ProcList::Unreadable
         }
     }
 }
@@ -131,14 +151,16 @@ fn second_look(
     records: &mut [crate::records::module::ModuleRecord],
     supported: bool,
 ) {
-    let again: HashMap<String, ProcModule> = if supported {
-        read_proc_modules(out)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| (m.name.clone(), m))
-            .collect()
-    } else {
-        HashMap::new()
+    let again: HashMap<String, ProcModule> = match supported.then(|| read_proc_modules(out)) {
+        Some(ProcList::Listed(m)) => m.into_iter().map(|m| (m.name.clone(), m)).collect(),
+        Some(ProcList::Unreadable) => {
+            // The first read worked and this one did not: keep no verdict.
+            for r in records.iter_mut() {
+                r.hidden = false;
+            }
+            return;
+        }
+        _ => HashMap::new(),
     };
     for r in records.iter_mut().filter(|r| r.hidden) {
         let dir = Path::new("/sys/module").join(&r.name);
