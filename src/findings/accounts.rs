@@ -157,7 +157,7 @@ fn recent_admins(accounts: &[AccountRecord], started: Timestamp, found: &mut Vec
                 .parse::<jiff::civil::Date>()
                 .is_ok_and(|d| d >= since_date)
             {
-                why.push(format!("password set on {changed}"));
+                why.push(format!("password set {changed}"));
                 evidence.push(json!({"password_changed": changed}));
             }
         }
@@ -170,7 +170,7 @@ fn recent_admins(accounts: &[AccountRecord], started: Timestamp, found: &mut Vec
             }
         }
         for (file, t) in key_files {
-            why.push(format!("{file} changed {t}"));
+            why.push(format!("key file {file} modified {}", short(t)));
             evidence.push(json!({"file": file, "mtime": t}));
         }
         for s in a
@@ -181,7 +181,7 @@ fn recent_admins(accounts: &[AccountRecord], started: Timestamp, found: &mut Vec
             if recent(&s.file_mtime) {
                 let file = s.file.as_deref().unwrap_or("?");
                 if let Some(t) = s.file_mtime {
-                    why.push(format!("{file} (grants admin) changed {t}"));
+                    why.push(format!("sudoers file {file} modified {}", short(t)));
                     evidence.push(json!({"reason": s.reason, "file": file, "mtime": t}));
                 }
             }
@@ -194,14 +194,18 @@ fn recent_admins(accounts: &[AccountRecord], started: Timestamp, found: &mut Vec
             severity: Severity::Medium,
             pids: Vec::new(),
             summary: format!(
-                "administrator {} ({}) changed in the {RECENT_DAYS} days before capture: {}",
+                "administrator {} changed in the {RECENT_DAYS} days before capture: {}",
                 a.name,
-                a.admin_via.join(", "),
                 why.join("; ")
             ),
             evidence: json!({"account": account_evidence(a), "changes": evidence}),
         });
     }
+}
+
+/// A timestamp to the second, for summaries.
+fn short(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 fn kernel_taint(k: &KernelModules, modules: &[ModuleRecord], found: &mut Vec<Finding>) {

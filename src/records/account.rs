@@ -54,7 +54,8 @@ pub struct SudoRule {
     /// Run-as specification as written (`(ALL:ALL)`), null when absent
     /// (sudo's default: root).
     pub runas: Option<String>,
-    /// Commands as written, aliases unresolved.
+    /// Commands as written, aliases unresolved; those that need no
+    /// password are prefixed with `NOPASSWD: `.
     pub commands: Vec<String>,
     /// The rule lets the account run any command as root.
     pub all_as_root: bool,

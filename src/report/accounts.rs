@@ -89,11 +89,7 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
         let mut t = Table::new(&[("NAME", 24), ("RULE", 50), ("RUN AS", 20), ("COMMANDS", 90)]);
         for a in limited {
             for s in a.sudo_rules.iter().filter(|s| !s.all_as_root) {
-                let commands = format!(
-                    "{}{}",
-                    if s.nopasswd { "NOPASSWD: " } else { "" },
-                    s.commands.join(", ")
-                );
+                let commands = s.commands.join(", ");
                 t.row(&[
                     a.name.as_str(),
                     &format!("{}:{}", s.file, s.line),

@@ -374,7 +374,17 @@ impl Sudoers {
                 line: rule.line,
                 file_mtime: mtime(&rule.file),
                 runas: (!runas.is_empty()).then(|| runas.join(" ")),
-                commands: rule.commands.iter().map(|c| c.text.clone()).collect(),
+                commands: rule
+                    .commands
+                    .iter()
+                    .map(|c| {
+                        if c.nopasswd {
+                            format!("NOPASSWD: {}", c.text)
+                        } else {
+                            c.text.clone()
+                        }
+                    })
+                    .collect(),
                 all_as_root,
                 nopasswd,
             });
