@@ -110,7 +110,8 @@ fn log_table(r: &mut ReportWriter, records: &[SessionRecord], source: &str, name
         .filter(|s| s.kind != "EMPTY" && s.kind != "DEAD_PROCESS")
     {
         let what = match s.kind.as_str() {
-            "USER_PROCESS" if source == "failed" => "failed",
+            // sshd writes failures as LOGIN_PROCESS, login(1) as USER_PROCESS.
+            _ if source == "failed" => "failed",
             "USER_PROCESS" => "login",
             "BOOT_TIME" => "boot",
             "RUN_LVL" => "runlevel",
