@@ -244,7 +244,10 @@ fn sudoers_fixture_tree_gives_every_admin_reason() {
     assert_eq!(dave["runas"], "(operator)");
     assert_eq!(
         strings(&dave["commands"]),
-        ["/usr/bin/systemctl restart nginx", "NOPASSWD: /usr/bin/journalctl"]
+        [
+            "/usr/bin/systemctl restart nginx",
+            "NOPASSWD: /usr/bin/journalctl"
+        ]
     );
     let carol = &by_name(&accounts, "carol")["sudo_rules"][0];
     assert_eq!(carol["nopasswd"], true);

@@ -278,7 +278,13 @@ fn written_utmp_wtmp_btmp_and_logind_files_are_read() {
         report.contains("newest 200 of 250 records in /var/log/wtmp"),
         "{report}"
     );
-    assert!(report.contains("Failed logins"));
+    let failed_section = report.split("Failed logins:").nth(1).unwrap();
+    let root_row = failed_section.lines().find(|l| l.contains("root")).unwrap();
+    assert!(
+        root_row.trim_start().starts_with("failed"),
+        "{failed_section}"
+    );
+    assert!(root_row.contains("192.0.2.66"));
 }
 
 /// A wtmp file written by `utmpdump -r` (util-linux) is read as
