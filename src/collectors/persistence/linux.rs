@@ -474,7 +474,7 @@ impl Walker<'_> {
     }
 }
 
-fn is_absent(e: &io::Error) -> bool {
+pub(super) fn is_absent(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 
-use super::sys::Walker;
+use super::sys::{is_absent, Walker};
 use super::systemd;
 use crate::collectors::accounts::host_file::{self, HostFile};
 use crate::records::persistence::PersistenceRecord;
@@ -39,6 +39,7 @@ impl Walker<'_> {
     pub(super) fn systemd(&mut self, homes: &[(String, String)]) {
         let mut seen_dirs = HashSet::new();
         let mut recorded: HashSet<String> = HashSet::new();
+        let mut seen_local = HashSet::new();
         let system: Vec<String> = SYSTEM_UNIT_DIRS.iter().map(|d| (*d).to_owned()).collect();
         self.enabled_units(&system, &system, None, &mut seen_dirs, &mut recorded);
         let user: Vec<String> = USER_UNIT_DIRS.iter().map(|d| (*d).to_owned()).collect();
@@ -54,7 +55,7 @@ impl Walker<'_> {
                 &mut seen_dirs,
                 &mut recorded,
             );
-            self.local_units(&own, &search, Some(name), &recorded);
+            self.local_units(&own, &search, Some(name), &recorded, &mut seen_local);
         }
         for dir in LOCAL_UNIT_DIRS {
             let search = if dir.ends_with("/user") {
@@ -62,7 +63,7 @@ impl Walker<'_> {
             } else {
                 &system
             };
-            self.local_units(dir, search, None, &recorded);
+            self.local_units(dir, search, None, &recorded, &mut seen_local);
         }
     }
 
@@ -77,10 +78,7 @@ impl Walker<'_> {
     ) {
         for dir in dirs {
             // /lib is /usr/lib on merged-/usr systems: read it once.
-            let Ok(meta) = std::fs::metadata(self.host(dir)) else {
-                continue;
-            };
-            if !seen_dirs.insert((meta.dev(), meta.ino())) {
+            if !self.first_visit(dir, seen_dirs) {
                 continue;
             }
             for holder in self.list(dir) {
@@ -112,14 +110,29 @@ impl Walker<'_> {
         }
     }
 
+    /// False when `dir` is absent or was already read (same device and
+    /// inode). A directory that cannot be examined counts as new, so that
+    /// listing it records the gap.
+    fn first_visit(&self, dir: &str, seen: &mut HashSet<(u64, u64)>) -> bool {
+        match std::fs::metadata(self.host(dir)) {
+            Ok(meta) => seen.insert((meta.dev(), meta.ino())),
+            Err(e) => !is_absent(&e),
+        }
+    }
+
     /// Unit files and drop-ins placed directly in `dir`, enabled or not.
+    /// A directory reached twice (two accounts sharing a home) is read once.
     fn local_units(
         &mut self,
         dir: &str,
         search: &[String],
         user: Option<&str>,
         recorded: &HashSet<String>,
+        seen_dirs: &mut HashSet<(u64, u64)>,
     ) {
+        if !self.first_visit(dir, seen_dirs) {
+            return;
+        }
         for e in self.list(dir) {
             let path = format!("{dir}/{}", e.name);
             if e.meta.is_file() && is_unit_name(&e.name) && !recorded.contains(&path) {
