@@ -80,6 +80,7 @@ const HOME_SHELL_FILES: &[&str] = &[
 
 pub(super) fn collect(ctx: &Context, out: &mut Output) -> Result<(), CollectError> {
     let (owners, homes) = accounts(ctx, out);
+    let homes = searchable(ctx, out, homes);
     let mut w = Walker {
         ctx,
         out,
@@ -94,6 +95,32 @@ pub(super) fn collect(ctx: &Context, out: &mut Output) -> Result<(), CollectErro
     w.shell_startup(&homes);
     w.autostart(&homes);
     Ok(())
+}
+
+/// The home directories that exist and can be searched; one gap for each
+/// that cannot (its start-up files, user units and autostart entries are
+/// then all unknown), none for one that does not exist.
+fn searchable(
+    ctx: &Context,
+    out: &mut Output,
+    homes: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    homes
+        .into_iter()
+        .filter(|(name, home)| {
+            match std::fs::metadata(ctx.host_path(home).join(".")) {
+                Ok(m) => m.is_dir(),
+                Err(e) if is_absent(&e) => false,
+                Err(e) => {
+                    out.gap(
+                        home.as_str(),
+                        format!("{e}: shell start-up files, user units and autostart entries of {name} not looked at"),
+                    );
+                    false
+                }
+            }
+        })
+        .collect()
 }
 
 /// Uid → name, and each account's home directory (deduplicated), from the
