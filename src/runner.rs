@@ -235,7 +235,7 @@ pub fn collect_with(
     }
     run_deferred(&mut pending, &mut runs, &mut state, opts.timeout, &base_ctx);
 
-    let (found, finding_gaps) = findings::analyze(&state.kept);
+    let (found, finding_gaps) = findings::analyze_at(&state.kept, Some(started));
     let mut findings_out = Output::for_files(&[findings::FILE]);
     for f in &found {
         findings_out.record(findings::FILE, f);

@@ -28,4 +28,19 @@ pub struct SessionRecord {
     /// Session id.
     #[serde(default)]
     pub session: Option<u32>,
+    /// Remote address as recorded in binary form (`ut_addr_v6`), null when
+    /// all zero.
+    #[serde(default)]
+    pub addr: Option<String>,
+    /// The `ut_id` field (inittab id or the tty suffix).
+    #[serde(default)]
+    pub line_id: Option<String>,
+    /// File the record was read from (host path: `/run/utmp`,
+    /// `/var/log/wtmp`, `/var/log/btmp`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Position of the record in its file (0-based); the newest wtmp record
+    /// has the highest index, so `index + 1` of it is the file's record count.
+    #[serde(default)]
+    pub index: Option<u64>,
 }

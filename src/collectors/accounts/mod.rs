@@ -1,5 +1,18 @@
-//! The `accounts` collector: local accounts and who can act as an administrator
-//! (`accounts.jsonl`).
+//! The `accounts` collector: local accounts and who can act as an
+//! administrator (`accounts.jsonl`).
+//!
+//! The parsers are platform-neutral and public so that tests and fuzz
+//! targets reach them: [`passwd`] (passwd, shadow, group), [`sudoers`] (the
+//! sudoers tree and its rules), [`ssh_keys`] (`authorized_keys`,
+//! `sshd_config`) and [`assemble`] (records and admin reasons from the
+//! parsed files). The Linux reader lives in `linux.rs`.
+
+pub mod assemble;
+#[cfg(unix)]
+pub mod host_file;
+pub mod passwd;
+pub mod ssh_keys;
+pub mod sudoers;
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]

@@ -1,5 +1,13 @@
 //! The `modules` collector: loaded kernel modules and the kernel taint value
 //! (`modules.jsonl`).
+//!
+//! The parsers are public for tests and fuzz targets: [`procfs`]
+//! (`/proc/modules`, taint bits, `modules.dep`, and the join that finds
+//! hidden modules) and [`sysfs`] (the `/sys/module` scan, given a
+//! directory). The Linux reader lives in `linux.rs`.
+
+pub mod procfs;
+pub mod sysfs;
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]

@@ -1,6 +1,15 @@
 //! The `persistence` collector: pointers to what will run again (cron, systemd
 //! units, rc.local, ld.so.preload, shell start-up files) (`persistence.jsonl`).
+//!
+//! The parsers are public for tests and fuzz targets: [`cron`] (crontab and
+//! anacrontab lines) and [`systemd`] (unit files). The Linux reader lives
+//! in `linux.rs`.
 
+pub mod cron;
+pub mod systemd;
+
+#[cfg(target_os = "linux")]
+mod linux_units;
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
 mod sys;

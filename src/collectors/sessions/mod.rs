@@ -1,5 +1,12 @@
 //! The `sessions` collector: who is logged in now, recent and failed logins
 //! (`sessions.jsonl`).
+//!
+//! The parsers are platform-neutral and public for tests and fuzz targets:
+//! [`utmp`] (the binary utmp/wtmp/btmp records) and [`logind`] (systemd's
+//! session files). The Linux reader lives in `linux.rs`.
+
+pub mod logind;
+pub mod utmp;
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
