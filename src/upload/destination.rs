@@ -65,6 +65,11 @@ pub struct PresignedTarget {
     pub url: Url,
     /// An Azure SAS URL (it needs `x-ms-blob-type: BlockBlob`).
     pub azure: bool,
+    /// When the signature expires, as the URL itself says (AWS and GCS V4
+    /// `X-*-Date` plus `X-*-Expires`, AWS V2 `Expires`, Azure `se`); used
+    /// to name the cause when the server refuses an expired URL, whose
+    /// answer is often vague ("Date is too old").
+    pub expires: Option<jiff::Timestamp>,
 }
 
 /// `sftp://user@host:port/path`.
@@ -308,8 +313,47 @@ fn parse_presigned(arg: &str) -> Result<PresignedTarget, String> {
     let has = |key: &str| url.query_pairs().any(|(k, _)| k == key);
     Ok(PresignedTarget {
         azure: has("sig") && has("sv"),
+        expires: presigned_expiry(&url),
         url,
     })
+}
+
+/// The expiry a presigned URL states, if it states one in a known form.
+pub fn presigned_expiry(url: &Url) -> Option<jiff::Timestamp> {
+    let param = |key: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.into_owned())
+    };
+    let compact = |text: &str| {
+        jiff::civil::DateTime::strptime("%Y%m%dT%H%M%SZ", text)
+            .ok()?
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    };
+    for (date, expires) in [
+        ("X-Amz-Date", "X-Amz-Expires"),
+        ("X-Goog-Date", "X-Goog-Expires"),
+    ] {
+        if let (Some(d), Some(e)) = (param(date), param(expires)) {
+            let seconds: i64 = e.parse().ok()?;
+            return compact(&d)?
+                .checked_add(jiff::SignedDuration::from_secs(seconds))
+                .ok();
+        }
+    }
+    if let Some(se) = param("se").filter(|_| url.query_pairs().any(|(k, _)| k == "sig")) {
+        return se.parse::<jiff::Timestamp>().ok().or_else(|| {
+            se.parse::<jiff::civil::Date>()
+                .ok()?
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp())
+        });
+    }
+    let epoch: i64 = param("Expires")?.parse().ok()?;
+    jiff::Timestamp::from_second(epoch).ok()
 }
 
 fn parse_sftp(arg: &str) -> Result<SftpTarget, String> {
@@ -439,6 +483,33 @@ mod tests {
         assert!(!p.azure);
         let e = Destination::parse("https://example.com/x", false, &env(&[])).unwrap_err();
         assert!(e.to_string().contains("no query string"), "{e}");
+    }
+
+    #[test]
+    fn presigned_expiry_is_read_from_the_url() {
+        let at = |u: &str| presigned_expiry(&Url::parse(u).unwrap()).map(|t| t.to_string());
+        assert_eq!(
+            at("https://h/o?X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-Signature=x")
+                .as_deref(),
+            Some("2024-01-01T01:00:00Z")
+        );
+        assert_eq!(
+            at("https://h/o?X-Goog-Date=20240101T120000Z&X-Goog-Expires=60").as_deref(),
+            Some("2024-01-01T12:01:00Z")
+        );
+        assert_eq!(
+            at("https://a.blob.core.windows.net/c/o?sv=1&se=2024-02-03T04:05:06Z&sig=x").as_deref(),
+            Some("2024-02-03T04:05:06Z")
+        );
+        assert_eq!(
+            at("https://a.blob.core.windows.net/c/o?sv=1&se=2024-02-03&sig=x").as_deref(),
+            Some("2024-02-03T00:00:00Z")
+        );
+        assert_eq!(
+            at("https://h/o?AWSAccessKeyId=a&Expires=1700000000&Signature=s").as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(at("https://h/o?token=abc"), None);
     }
 
     #[test]

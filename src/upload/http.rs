@@ -144,6 +144,8 @@ fn classify_io(e: &io::Error) -> Failure {
         K::HostUnreachable => "host unreachable".to_owned(),
         K::NetworkUnreachable => "network unreachable".to_owned(),
         K::AddrNotAvailable => "address not available".to_owned(),
+        // rustls reports a refused certificate or handshake as InvalidData.
+        K::InvalidData => return Failure::permanent(format!("TLS: {e}")),
         _ => return Failure::permanent(format!("I/O: {e}")),
     };
     Failure::transient(cause)

@@ -152,6 +152,11 @@ pub fn prepare(opts: &UploadOptions) -> Result<Prepared, UploadError> {
             );
         }
     }
+    if let Destination::Presigned(p) = &destination {
+        if let Some(when) = p.expires.filter(|w| jiff::Timestamp::now() > *w) {
+            log::warn!("the presigned URL expired at {when}: the server will refuse the upload");
+        }
+    }
     let sftp = match &destination {
         Destination::Sftp(_) => Some(sftp_auth(opts)?),
         _ => None,
@@ -342,6 +347,7 @@ impl Upload {
         };
         UploadOutcome {
             destination: self.destination,
+            endpoint: self.endpoint,
             files,
         }
     }
@@ -367,6 +373,8 @@ impl Upload {
 pub struct UploadOutcome {
     /// Where, without secrets.
     pub destination: String,
+    /// The S3 endpoint, for `s3://` destinations.
+    pub endpoint: Option<String>,
     /// Every file, `SHA256SUMS` last.
     pub files: Vec<UploadedFile>,
 }
@@ -408,8 +416,13 @@ impl UploadOutcome {
             Some(path) => format!("the local bundle {path} is complete"),
             None => "nothing was written on this host".to_owned(),
         };
+        let at = self
+            .endpoint
+            .as_ref()
+            .map(|e| format!(" at {e}"))
+            .unwrap_or_default();
         Some(format!(
-            "upload to {} incomplete: {cause}; not uploaded: {}; {sent} of {} files uploaded; {kept}",
+            "upload to {}{at} incomplete: {cause}; not uploaded: {}; {sent} of {} files uploaded; {kept}",
             self.destination,
             missing.join(", "),
             self.files.len()

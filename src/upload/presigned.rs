@@ -30,6 +30,7 @@ pub struct TarStore {
     http: Http,
     url: String,
     azure: bool,
+    expires: Option<jiff::Timestamp>,
     bundle: String,
     mtime: u64,
     archive: Option<tar::Builder<Vec<u8>>>,
@@ -47,6 +48,7 @@ impl TarStore {
             http: Http::new(),
             url: target.url.to_string(),
             azure: target.azure,
+            expires: target.expires,
             bundle: bundle.to_owned(),
             mtime,
             archive: Some(archive),
@@ -95,7 +97,14 @@ impl Store for TarStore {
         if self.azure {
             headers.push(("x-ms-blob-type", "BlockBlob"));
         }
-        self.http.put(&self.url, &headers, body)
+        self.http
+            .put(&self.url, &headers, body)
+            .map_err(|f| match self.expires {
+                Some(when) if !f.transient && jiff::Timestamp::now() > when => {
+                    Failure::permanent(format!("the presigned URL expired at {when} ({})", f.cause))
+                }
+                _ => f,
+            })
     }
 }
 

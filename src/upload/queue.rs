@@ -137,13 +137,24 @@ fn work(
             files.push(entry);
             continue;
         }
+        let mut first_cause: Option<String> = None;
         let (result, attempts) = retry::run(
             policy,
             |_| store.put(&entry.name, &data).map_err(scrub),
-            |f, wait| announce_retry(shown, &entry.name, f, wait),
+            |f, wait| {
+                first_cause.get_or_insert_with(|| f.cause.clone());
+                announce_retry(shown, &entry.name, f, wait);
+            },
             std::thread::sleep,
         );
         entry.attempts = attempts;
+        let result = result.map_err(|f| Failure {
+            cause: match first_cause {
+                Some(first) if first != f.cause => format!("{first}, then {}", f.cause),
+                _ => f.cause,
+            },
+            ..f
+        });
         match result {
             Ok(Delivery::Stored) => {
                 log::debug!(
@@ -156,10 +167,11 @@ fn work(
             }
             Ok(Delivery::Held) => entry.status = UploadStatus::Pending,
             Err(f) => {
-                log::debug!("upload of {} to {shown} failed: {}", entry.name, f.cause);
+                let cause = with_attempts(&f.cause, attempts);
+                log::debug!("upload of {} to {shown} failed: {cause}", entry.name);
+                down = Some(format!("{} failed: {cause}", entry.name));
                 entry.status = UploadStatus::Failed;
-                entry.cause = Some(f.cause.clone());
-                down = Some(format!("{} failed: {}", entry.name, f.cause));
+                entry.cause = Some(cause);
             }
         }
         files.push(entry);
@@ -193,7 +205,7 @@ fn work(
                     } else {
                         UploadStatus::Failed
                     };
-                    f.cause = Some(e.cause.clone());
+                    f.cause = Some(with_attempts(&e.cause, attempts));
                 }
             }
         }
@@ -201,6 +213,15 @@ fn work(
         log::debug!("closing the upload to {shown}: {}", e.cause);
     }
     files
+}
+
+/// `cause`, saying how many attempts it took to give up.
+fn with_attempts(cause: &str, attempts: u32) -> String {
+    if attempts > 1 {
+        format!("{cause} (after {attempts} attempts)")
+    } else {
+        cause.to_owned()
+    }
 }
 
 fn announce_retry(shown: &str, what: &str, f: &Failure, wait: Duration) {
