@@ -43,6 +43,7 @@ impl Http {
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_await_100(Some(Duration::from_secs(2)))
             .timeout_send_request(step)
             .timeout_send_body(step)
             .timeout_recv_response(step)
@@ -60,7 +61,11 @@ impl Http {
     /// A [`Failure`] classified transient or permanent, naming the cause
     /// but never the URL.
     pub fn put(&self, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<(), Failure> {
-        let mut request = self.agent.put(url);
+        // With `Expect: 100-continue` a server that refuses the request
+        // (expired, forbidden, over quota) says so before the body is sent,
+        // instead of closing the connection under it, which would read as
+        // a transient failure and be retried.
+        let mut request = self.agent.put(url).header("expect", "100-continue");
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

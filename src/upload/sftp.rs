@@ -394,7 +394,7 @@ fn classify_sftp(doing: &str, e: &russh_sftp::client::error::Error) -> Failure {
             }
         }
         E::Timeout => Failure::transient(format!("{doing}: no answer from the server")),
-        other => Failure::transient(format!("{doing}: {other}")),
+        other => Failure::transient(format!("{doing}: connection lost ({other})")),
     }
 }
 
