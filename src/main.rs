@@ -18,9 +18,10 @@ use irdump::{report, verify};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  complete: every selected collector read everything (verify: intact)
-  1  bundle written, but with gaps or failed collectors (verify: tampered)
-  2  nothing usable written: bad arguments, output refused, cannot write
-     (verify/report: the bundle could not be read)";
+  1  bundle written, but with gaps or failed collectors, or --upload failed
+     while -o kept a complete local bundle (verify: tampered)
+  2  nothing usable written: bad arguments, output refused, cannot write,
+     --upload without -o failed (verify/report: the bundle could not be read)";
 
 /// Live-response collector: preserves volatile evidence (sockets,
 /// processes, sessions, network and system state) from a suspect host

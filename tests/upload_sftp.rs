@@ -209,7 +209,8 @@ fn server_killed_mid_upload_keeps_the_data_locally() {
     let dir = tempdir();
     let local = dir.path().join("host1");
     let mut child = std::process::Command::new("ip")
-        .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_irdump")])
+        .args(["netns", "exec", &ns.name])
+        .arg(irdump_bin())
         .args(["collect", "-q", "-o", local.to_str().unwrap()])
         .args(["--upload", &server.url()])
         .args(["--sftp-key", server.client_key.to_str().unwrap()])

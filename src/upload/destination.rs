@@ -170,6 +170,9 @@ impl Destination {
                 }
             }
             Destination::Presigned(p) => {
+                if let Some(pw) = p.url.password() {
+                    secrets.add(pw);
+                }
                 if let Some(q) = p.url.query() {
                     secrets.add(q);
                 }
@@ -280,7 +283,10 @@ fn parse_s3(
                 shown_arg(&endpoint_text)
             )
         })?;
-    if endpoint.query().is_some() || !endpoint.username().is_empty() {
+    if endpoint.query().is_some()
+        || !endpoint.username().is_empty()
+        || endpoint.password().is_some()
+    {
         return Err("the endpoint URL may not carry a query string or user name".into());
     }
     // Virtual-host addressing needs a DNS name under which the bucket is a

@@ -63,10 +63,27 @@ impl Drop for ChildGuard {
     }
 }
 
+/// The binary under test: `IRDUMP_UPLOAD_TEST_BIN` when set (CI points it
+/// at the static musl build, so that its TLS and SSH stacks are exercised
+/// against the real servers too), else the one Cargo built.
+pub fn irdump_bin() -> PathBuf {
+    std::env::var_os("IRDUMP_UPLOAD_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_irdump")))
+}
+
 /// The irdump binary with no upload settings inherited from the caller's
 /// environment.
 pub fn irdump_clean() -> Command {
     let mut c = crate::common::irdump();
+    if std::env::var_os("IRDUMP_UPLOAD_TEST_BIN").is_some() {
+        let mut other = Command::new(irdump_bin());
+        other
+            .env_remove("IRDUMP_LOG")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null());
+        c = other;
+    }
     for var in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
