@@ -35,11 +35,15 @@ bin="$PWD/target/debug/irdump"
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" addr add 203.0.113.7/32 dev lo
+# Both ends linger 0: when the holder is killed they reset at once, and no
+# TIME_WAIT socket to 203.0.113.7 is left for host B's collection to see.
 ip netns exec "$ns" python3 -c '
-import socket, sys, time
+import socket, struct, sys, time
 srv = socket.socket(); srv.bind(("203.0.113.7", 443)); srv.listen(1)
 cli = socket.create_connection(("203.0.113.7", 443), source_address=("127.0.0.1", 0))
 conn, _ = srv.accept()
+for s in (cli, conn):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 open(sys.argv[1], "w").write("ready")
 time.sleep(600)
 ' "$tmp/ready" &
@@ -99,10 +103,10 @@ bundles = sorted({r[columns.index("bundle")] for r in rows})
 assert hosts == ["host-a"], rows
 assert bundles == ["host-a/host-a-20240101T000000Z"], rows
 
-read = con.sql("""
+read = con.execute("""
     SELECT count(DISTINCT parse_dirpath(filename))
     FROM read_json_auto('*/*/network.jsonl', filename = true)
-""").fetchone()[0]
+""").fetchall()[0][0]
 assert read == 2, f"one query read {read} bundles, not 2"
 print("ok: one query over network.jsonl of both bundles")
 PY
