@@ -11,9 +11,10 @@
 //!
 //! With `--upload`, every file also goes to [`crate::upload`] the moment it
 //! is written (and even when the local write failed), and leaves on a
-//! background thread; before `collection.json` is written the runner waits
-//! for the files so far to be dealt with, so that `collection.json` records
-//! how each fared. Without `-o`, nothing is written on the host.
+//! background thread. Before `collection.json` is written the runner waits
+//! a bounded time (`upload::RECORD_WAIT`) for the files in flight, so that
+//! `collection.json` records how each fared without a dead network holding
+//! the local bundle up. Without `-o`, nothing is written on the host.
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;

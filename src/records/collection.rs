@@ -152,7 +152,8 @@ pub struct UploadRecord {
     /// archive, sent whole at the end).
     pub layout: String,
     /// Every file handed to the upload before `collection.json` was written,
-    /// in the order it was handed over. `collection.json`, `report.txt` and
+    /// in the order it was handed over, as known then (irdump waits up to
+    /// 10 s for files in flight, then records them as `queued`). `collection.json`, `report.txt` and
     /// `SHA256SUMS` leave after it and are therefore not listed; the
     /// terminal summary and the exit code report them.
     #[serde(default)]
@@ -192,4 +193,7 @@ pub enum UploadStatus {
     NotSent,
     /// Held for the single archive sent at the end (presigned URL).
     Pending,
+    /// Handed over but still on its way when `collection.json` was
+    /// written; the run's exit code and error line say how it ended.
+    Queued,
 }

@@ -49,6 +49,7 @@ pub mod sftp;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::bundle::manifest;
 use crate::records::collection::{UploadRecord, UploadStatus, UploadedFile};
@@ -59,6 +60,11 @@ use hostkey::HostTrust;
 use queue::{Queue, Store};
 use retry::Policy;
 use sftp::SftpAuth;
+
+/// How long writing `collection.json` waits for files still in flight: long
+/// enough for the retries of a refused connection (7.5 s), short enough that
+/// a dead network never holds the local bundle up for long.
+pub const RECORD_WAIT: Duration = Duration::from_secs(10);
 
 /// `--upload` and the options that go with it.
 #[derive(Debug, Clone, Default)]
@@ -312,14 +318,27 @@ impl Upload {
         }
     }
 
-    /// The `upload` section of `collection.json`: waits until every file
-    /// handed over so far has been dealt with.
+    /// The `upload` section of `collection.json`. Waits up to
+    /// [`RECORD_WAIT`] for the files handed over so far; those still in
+    /// flight then are recorded as `queued`.
     pub fn record(&self) -> UploadRecord {
-        let files = self
-            .queue
-            .as_ref()
-            .and_then(Queue::snapshot)
-            .unwrap_or_else(|| self.unsent(self.broken.as_deref()));
+        let files = match &self.queue {
+            Some(q) => {
+                let mut files = q.snapshot(self.handed.len(), RECORD_WAIT);
+                for (name, bytes, _) in self.handed.iter().skip(files.len()) {
+                    files.push(UploadedFile {
+                        name: name.clone(),
+                        status: UploadStatus::Queued,
+                        bytes: *bytes,
+                        attempts: 0,
+                        finished: None,
+                        cause: None,
+                    });
+                }
+                files
+            }
+            None => self.unsent(self.broken.as_deref()),
+        };
         UploadRecord {
             kind: self.kind.into(),
             destination: self.destination.clone(),

@@ -4,15 +4,20 @@
 //! collector; the runner waits for the thread only when it needs the
 //! outcome (before writing `collection.json`, and at the very end).
 //!
+//! [`Queue::snapshot`] lets the runner record progress in
+//! `collection.json` without letting the network hold the local bundle
+//! hostage: it waits a bounded time for the files in flight and reports the
+//! rest as still queued.
+//!
 //! The first file that cannot be delivered (after its retries, or at once
 //! for a permanent failure) marks the destination as unusable: the files
 //! after it are not tried and are reported as `not_sent` with that cause,
 //! so an unreachable destination costs one file's retries, not every
 //! file's.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
@@ -46,15 +51,32 @@ pub trait Store: Send {
     fn finish(&mut self) -> Result<(), Failure>;
 }
 
-enum Job {
-    File { name: String, data: Vec<u8> },
-    Report(mpsc::Sender<Vec<UploadedFile>>),
+struct Job {
+    name: String,
+    data: Vec<u8>,
+}
+
+/// Outcomes so far, shared with the thread.
+#[derive(Default)]
+struct Progress {
+    files: Mutex<Vec<UploadedFile>>,
+    changed: Condvar,
+}
+
+impl Progress {
+    fn push(&self, file: UploadedFile) {
+        if let Ok(mut files) = self.files.lock() {
+            files.push(file);
+        }
+        self.changed.notify_all();
+    }
 }
 
 /// The handle to the background thread.
 pub struct Queue {
     tx: mpsc::Sender<Job>,
     worker: JoinHandle<Vec<UploadedFile>>,
+    progress: Arc<Progress>,
 }
 
 impl Queue {
@@ -71,28 +93,46 @@ impl Queue {
         policy: Policy,
     ) -> std::io::Result<Queue> {
         let (tx, rx) = mpsc::channel();
+        let progress = Arc::new(Progress::default());
+        let shared = Arc::clone(&progress);
         let worker = std::thread::Builder::new()
             .name("upload".into())
-            .spawn(move || work(&rx, store, &shown, &secrets, &policy))?;
-        Ok(Queue { tx, worker })
+            .spawn(move || work(&rx, store, &shown, &secrets, &policy, &shared))?;
+        Ok(Queue {
+            tx,
+            worker,
+            progress,
+        })
     }
 
     /// Hands one file over. False if the thread is gone.
     pub fn send(&self, name: &str, data: Vec<u8>) -> bool {
         self.tx
-            .send(Job::File {
+            .send(Job {
                 name: name.to_owned(),
                 data,
             })
             .is_ok()
     }
 
-    /// Waits until every file handed over so far has been dealt with and
-    /// returns their outcomes; `None` if the thread is gone.
-    pub fn snapshot(&self) -> Option<Vec<UploadedFile>> {
-        let (reply, answer) = mpsc::channel();
-        self.tx.send(Job::Report(reply)).ok()?;
-        answer.recv().ok()
+    /// The outcomes of the files dealt with so far, after waiting at most
+    /// `wait` for the first `handed` files to be dealt with.
+    pub fn snapshot(&self, handed: usize, wait: Duration) -> Vec<UploadedFile> {
+        let until = Instant::now() + wait;
+        let Ok(mut files) = self.progress.files.lock() else {
+            return Vec::new();
+        };
+        while files.len() < handed {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match self.progress.changed.wait_timeout(files, left) {
+                Ok((guard, _)) => files = guard,
+                Err(_) => return Vec::new(),
+            }
+        }
+        files.clone()
     }
 
     /// Closes the queue, lets the thread send what it holds, and returns
@@ -109,6 +149,7 @@ fn work(
     shown: &str,
     secrets: &Secrets,
     policy: &Policy,
+    progress: &Progress,
 ) -> Vec<UploadedFile> {
     let scrub = |f: Failure| Failure {
         cause: secrets.scrub(&f.cause),
@@ -116,14 +157,7 @@ fn work(
     };
     let mut files: Vec<UploadedFile> = Vec::new();
     let mut down: Option<String> = None;
-    for job in rx {
-        let (name, data) = match job {
-            Job::Report(reply) => {
-                let _ = reply.send(files.clone());
-                continue;
-            }
-            Job::File { name, data } => (name, data),
-        };
+    for Job { name, data } in rx {
         let mut entry = UploadedFile {
             name,
             status: UploadStatus::NotSent,
@@ -134,6 +168,7 @@ fn work(
         };
         if let Some(cause) = &down {
             entry.cause = Some(format!("not tried: {cause}"));
+            progress.push(entry.clone());
             files.push(entry);
             continue;
         }
@@ -174,6 +209,7 @@ fn work(
                 entry.cause = Some(cause);
             }
         }
+        progress.push(entry.clone());
         files.push(entry);
     }
 
@@ -295,7 +331,7 @@ mod tests {
         let (q, stored) = queue(vec![Failure::transient("HTTP 503")], false);
         assert!(q.send("network.jsonl", b"n".to_vec()));
         assert!(q.send("processes.jsonl", b"p".to_vec()));
-        let snap = q.snapshot().unwrap();
+        let snap = q.snapshot(2, Duration::from_secs(10));
         assert_eq!(snap.len(), 2);
         assert_eq!(snap[0].attempts, 2);
         let files = q.finish().unwrap();
@@ -330,11 +366,39 @@ mod tests {
         assert!(stored.lock().unwrap().is_empty());
     }
 
+    /// A destination that takes its time.
+    struct Slow;
+
+    impl Store for Slow {
+        fn put(&mut self, _name: &str, _data: &[u8]) -> Result<Delivery, Failure> {
+            std::thread::sleep(Duration::from_millis(500));
+            Ok(Delivery::Stored)
+        }
+
+        fn finish(&mut self) -> Result<(), Failure> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn snapshot_does_not_wait_past_its_bound() {
+        let q = Queue::start(Box::new(Slow), "dest".into(), Secrets::default(), FAST).unwrap();
+        q.send("a", b"a".to_vec());
+        let started = Instant::now();
+        assert!(q.snapshot(1, Duration::from_millis(50)).is_empty());
+        assert!(started.elapsed() < Duration::from_millis(400));
+        assert_eq!(q.snapshot(1, Duration::from_secs(10)).len(), 1);
+        assert_eq!(q.finish().unwrap()[0].status, UploadStatus::Uploaded);
+    }
+
     #[test]
     fn held_files_are_uploaded_by_finish() {
         let (q, _) = queue(Vec::new(), true);
         q.send("a", b"a".to_vec());
-        assert_eq!(q.snapshot().unwrap()[0].status, UploadStatus::Pending);
+        assert_eq!(
+            q.snapshot(1, Duration::from_secs(10))[0].status,
+            UploadStatus::Pending
+        );
         let files = q.finish().unwrap();
         assert_eq!(files[0].status, UploadStatus::Uploaded);
     }
