@@ -140,13 +140,13 @@ fn garage_rejects_a_body_that_does_not_match_its_checksum() {
     // Content-MD5 (presigned URLs): prove this server does, with the very
     // header values irdump computes.
     let g = Garage::start("evidence");
-    let right = irdump::upload::s3::checksum_sha256(b"evidence");
-    let wrong = irdump::upload::s3::checksum_sha256(b"tampered");
+    let right = irdump::upload::network::s3::checksum_sha256(b"evidence");
+    let wrong = irdump::upload::network::s3::checksum_sha256(b"tampered");
     let (status, _) = g.put_raw("k1", b"evidence", &[("x-amz-checksum-sha256", &right)]);
     assert_eq!(status, 200);
     let (status, body) = g.put_raw("k2", b"evidence", &[("x-amz-checksum-sha256", &wrong)]);
     assert_eq!(status, 400, "{body}");
-    let wrong_md5 = irdump::upload::presigned::content_md5(b"tampered");
+    let wrong_md5 = irdump::upload::network::presigned::content_md5(b"tampered");
     let (status, body) = g.put_raw("k3", b"evidence", &[("content-md5", &wrong_md5)]);
     assert_eq!(status, 400, "{body}");
     let keys = g.list("");

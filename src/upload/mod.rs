@@ -5,14 +5,16 @@
 //! goes out on a background thread ([`queue`]), most volatile first, while
 //! the next collector runs; `SHA256SUMS` leaves last. Three destinations:
 //!
-//! - `s3://bucket/prefix` ([`s3`]): one object per file under
+//! - `s3://bucket/prefix` (`network::s3`): one object per file under
 //!   `<prefix>/<bundle-name>/`, each with a signed `x-amz-checksum-sha256`
 //!   the server verifies;
-//! - a presigned `https://` PUT URL ([`presigned`]): one tar archive, built
-//!   in memory and sent at the end with a `Content-MD5` the server verifies;
-//! - `sftp://user@host[:port]/path` ([`sftp`]): a new directory with one
-//!   file per bundle file, each read back and compared before it gets its
-//!   final name; the server's host key is checked first ([`hostkey`]).
+//! - a presigned `https://` PUT URL (`network::presigned`): one tar
+//!   archive, built in memory and sent at the end with a `Content-MD5` the
+//!   server verifies;
+//! - `sftp://user@host[:port]/path` (`network::sftp`): a new directory with
+//!   one file per bundle file, each read back and compared before it gets
+//!   its final name; the server's host key is checked first
+//!   (`network::hostkey`).
 //!
 //! The upload keeps its own manifest of what it was handed and sends it as
 //! `SHA256SUMS`, so the uploaded copy verifies on its own even when the
@@ -26,11 +28,9 @@
 //! passes through [`Secrets::scrub`], and the messages built from transport
 //! errors never include a URL.
 //!
-//! Crates, chosen so the static musl build stays free of C libraries other
-//! than what `ring` compiles itself: `ureq` (blocking HTTP, rustls with
-//! ring) for S3 and presigned URLs, `rusty-s3` to sign requests locally
-//! (no SDK, no async runtime), `russh` and `russh-sftp` for SFTP (they need
-//! tokio, which stays inside [`sftp`]; see there why).
+//! The transports live in `network` (see there for the crates and why);
+//! builds for Apple targets use `unsupported.rs` instead, which refuses
+//! `--upload` with a clear error.
 //!
 //! Network footprint: nothing is sent, and no name is resolved, before the
 //! first file is handed over, i.e. after the sockets collector finished, so
@@ -39,16 +39,15 @@
 //! an address to avoid a DNS query.
 
 pub mod destination;
-pub mod hostkey;
-pub mod http;
-pub mod presigned;
+#[cfg(not(target_vendor = "apple"))]
+pub mod network;
+#[cfg(target_vendor = "apple")]
+#[path = "unsupported.rs"]
+pub mod network;
 pub mod queue;
 pub mod retry;
-pub mod s3;
-pub mod sftp;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::bundle::manifest;
@@ -56,10 +55,8 @@ use crate::records::collection::{UploadRecord, UploadStatus, UploadedFile};
 
 pub use destination::{Destination, Secrets};
 
-use hostkey::HostTrust;
-use queue::{Queue, Store};
+use queue::Queue;
 use retry::Policy;
-use sftp::SftpAuth;
 
 /// How long writing `collection.json` waits for files still in flight: long
 /// enough for the retries of a refused connection (7.5 s), short enough that
@@ -120,7 +117,7 @@ pub enum UploadError {
 /// A checked upload configuration, ready to start.
 pub struct Prepared {
     destination: Destination,
-    sftp: Option<SftpAuth>,
+    auth: network::Auth,
     policy: Policy,
 }
 
@@ -163,13 +160,10 @@ pub fn prepare(opts: &UploadOptions) -> Result<Prepared, UploadError> {
             log::warn!("the presigned URL expired at {when}: the server will refuse the upload");
         }
     }
-    let sftp = match &destination {
-        Destination::Sftp(_) => Some(sftp_auth(opts)?),
-        _ => None,
-    };
+    let auth = network::prepare_auth(&destination, opts)?;
     Ok(Prepared {
         destination,
-        sftp,
+        auth,
         policy: Policy::DEFAULT,
     })
 }
@@ -181,51 +175,6 @@ fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Domain(d)) => d == "localhost",
         None => false,
     }
-}
-
-fn sftp_auth(opts: &UploadOptions) -> Result<SftpAuth, UploadError> {
-    let key_path = opts.sftp_key.as_ref().ok_or_else(|| {
-        UploadError::Option("an sftp:// destination needs --sftp-key FILE".into())
-    })?;
-    let key = SftpAuth::load_key(key_path).map_err(|reason| UploadError::Key {
-        path: key_path.display().to_string(),
-        reason,
-    })?;
-    let trust = match (&opts.host_key_fingerprint, &opts.known_hosts) {
-        (Some(_), Some(_)) => {
-            return Err(UploadError::Option(
-                "give --known-hosts or --host-key-fingerprint, not both".into(),
-            ))
-        }
-        (Some(fp), None) => HostTrust::fingerprint(fp).map_err(UploadError::Fingerprint)?,
-        (None, known) => {
-            let path = match known {
-                Some(p) => p.clone(),
-                None => default_known_hosts().ok_or_else(|| {
-                    UploadError::Option(
-                        "no known hosts file to check the server against: give --known-hosts \
-                         FILE or --host-key-fingerprint SHA256:..."
-                            .into(),
-                    )
-                })?,
-            };
-            HostTrust::known_hosts_file(&path).map_err(|reason| UploadError::KnownHosts {
-                path: path.display().to_string(),
-                reason,
-            })?
-        }
-    };
-    Ok(SftpAuth {
-        key: Arc::new(key),
-        trust: Arc::new(trust),
-    })
-}
-
-/// `$HOME/.ssh/known_hosts`, when it exists.
-fn default_known_hosts() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME")?;
-    let path = PathBuf::from(home).join(".ssh").join("known_hosts");
-    path.is_file().then_some(path)
 }
 
 impl Prepared {
@@ -244,18 +193,7 @@ impl Prepared {
             Destination::Presigned(_) => ("tar", None),
             Destination::Sftp(_) => ("objects", None),
         };
-        let store: Result<Box<dyn Store>, String> = match (&self.destination, self.sftp) {
-            (Destination::S3(s), _) => {
-                s3::S3Store::new(s, bundle).map(|s| Box::new(s) as Box<dyn Store>)
-            }
-            (Destination::Presigned(p), _) => {
-                Ok(Box::new(presigned::TarStore::new(p, bundle, mtime)))
-            }
-            (Destination::Sftp(t), Some(auth)) => {
-                Ok(Box::new(sftp::SftpStore::new(t, auth, bundle)))
-            }
-            (Destination::Sftp(_), None) => Err("no SFTP credentials".into()),
-        };
+        let store = network::open_store(&self.destination, self.auth, bundle, mtime);
         let thread_secrets = secrets.clone();
         let queue = store.and_then(|store| {
             Queue::start(store, shown.clone(), thread_secrets, self.policy)

@@ -19,11 +19,11 @@
 use base64::Engine as _;
 use md5::{Digest, Md5};
 
-use super::destination::PresignedTarget;
 use super::http::Http;
-use super::queue::{Delivery, Store};
-use super::retry::Failure;
 use crate::bundle::writer::tar_header;
+use crate::upload::destination::PresignedTarget;
+use crate::upload::queue::{Delivery, Store};
+use crate::upload::retry::Failure;
 
 /// Builds the archive, then PUTs it.
 pub struct TarStore {

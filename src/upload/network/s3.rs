@@ -19,10 +19,10 @@ use base64::Engine as _;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use sha2::{Digest, Sha256};
 
-use super::destination::S3Target;
 use super::http::Http;
-use super::queue::{Delivery, Store};
-use super::retry::Failure;
+use crate::upload::destination::S3Target;
+use crate::upload::queue::{Delivery, Store};
+use crate::upload::retry::Failure;
 
 /// Lifetime of one signed request.
 const SIGNATURE_LIFETIME: Duration = Duration::from_secs(300);

@@ -18,7 +18,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::retry::Failure;
+use crate::upload::retry::Failure;
 
 /// Largest error body read from a server.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;

@@ -34,10 +34,10 @@ use russh_sftp::protocol::{FileAttributes, OpenFlags, StatusCode};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::destination::SftpTarget;
 use super::hostkey::HostTrust;
-use super::queue::{Delivery, Store};
-use super::retry::Failure;
+use crate::upload::destination::SftpTarget;
+use crate::upload::queue::{Delivery, Store};
+use crate::upload::retry::Failure;
 
 /// Time allowed to connect, agree keys and authenticate.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
