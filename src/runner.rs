@@ -145,8 +145,12 @@ impl Summary {
     /// The one-line error for an incomplete upload, naming the files that
     /// did not leave and where the data is.
     pub fn upload_error(&self) -> Option<String> {
-        let local = self.local_copy.then_some(self.location.as_str());
-        self.upload.as_ref()?.error_line(local)
+        let local = if self.local_copy {
+            format!("the local bundle {} is complete", self.location)
+        } else {
+            "nothing was written on this host".to_owned()
+        };
+        self.upload.as_ref()?.error_line(&local)
     }
 }
 
@@ -382,12 +386,13 @@ pub fn collect_with(
             manifest: matches!(manifest, Some(Ok(_))),
             missing: not_written.join(", "),
             upload: upload.map(|u| {
-                u.error_line(None).unwrap_or_else(|| {
-                    format!(
-                        "every file, SHA256SUMS included, was uploaded to {}",
-                        u.destination
-                    )
-                })
+                u.error_line("the local bundle is incomplete too")
+                    .unwrap_or_else(|| {
+                        format!(
+                            "every file, SHA256SUMS included, was uploaded to {}",
+                            u.destination
+                        )
+                    })
             }),
         });
     }

@@ -233,3 +233,63 @@ fn presigned_url_can_come_from_the_environment() {
     let v = run(&["verify", tar.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
 }
+
+#[test]
+fn a_full_local_disk_loses_nothing_that_could_leave() {
+    if skip(garage::missing()) {
+        return;
+    }
+    if !is_root() {
+        eprintln!("skipped: needs root to mount a tmpfs");
+        return;
+    }
+    let g = Garage::start("evidence");
+    let dir = tempdir();
+    let mnt = dir.path().join("tiny");
+    std::fs::create_dir(&mnt).unwrap();
+    // Room for the small files, not for the package list.
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=32k", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _guard = Unmount(&mnt);
+
+    let local = mnt.join("host1");
+    let out = collect_to(
+        &g,
+        dir.path(),
+        &[
+            "--only",
+            "system",
+            "-o",
+            local.to_str().unwrap(),
+            "--upload",
+            "s3://evidence",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = error_line(&err);
+    assert!(line.contains("No space left"), "{line}");
+    assert!(
+        line.contains("every file, SHA256SUMS included, was uploaded to s3://evidence/host1/"),
+        "{line}"
+    );
+    assert!(!local.join("packages.jsonl").exists());
+
+    // The uploaded copy has what the disk could not hold, and verifies on
+    // its own manifest.
+    let back = dir.path().join("downloaded");
+    g.download_into("host1/", &back);
+    assert!(back.join("packages.jsonl").exists());
+    let v = run(&["verify", back.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+}

@@ -353,10 +353,10 @@ impl UploadOutcome {
             .collect()
     }
 
-    /// The one-line error for an incomplete upload, saying where the data
-    /// is: `local` is the local bundle's location, `None` when nothing was
-    /// written on the host.
-    pub fn error_line(&self, local: Option<&str>) -> Option<String> {
+    /// The one-line error for an incomplete upload; `local` says where
+    /// the data is on the host ("the local bundle X is complete", "nothing
+    /// was written on this host").
+    pub fn error_line(&self, local: &str) -> Option<String> {
         if self.is_complete() {
             return None;
         }
@@ -369,17 +369,13 @@ impl UploadOutcome {
             .unwrap_or_else(|| "unknown cause".into());
         let missing = self.not_uploaded();
         let sent = self.files.len() - missing.len();
-        let kept = match local {
-            Some(path) => format!("the local bundle {path} is complete"),
-            None => "nothing was written on this host".to_owned(),
-        };
         let at = self
             .endpoint
             .as_ref()
             .map(|e| format!(" at {e}"))
             .unwrap_or_default();
         Some(format!(
-            "upload to {}{at} incomplete: {cause}; not uploaded: {}; {sent} of {} files uploaded; {kept}",
+            "upload to {}{at} incomplete: {cause}; not uploaded: {}; {sent} of {} files uploaded; {local}",
             self.destination,
             missing.join(", "),
             self.files.len()
