@@ -226,7 +226,9 @@ pub fn collect_with(
     let mtime = started.as_second().max(0) as u64;
     let writer = BundleWriter::create(&target, &bundle_name, mtime)?;
     log::info!("writing bundle to {}", writer.location());
-    let upload = prepared.map(|p| p.start(&bundle_name, mtime));
+    // Remotely the bundle is always `<host>-<UTC time>`, whatever `-o` named
+    // it locally: bundles of many hosts under one prefix never collide.
+    let upload = prepared.map(|p| p.start(&default_name, mtime));
     if let Some(u) = &upload {
         log::info!("uploading to {}", u.destination());
     }

@@ -57,12 +57,21 @@ fn bundle_streams_to_garage_and_verifies_after_download() {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
     assert!(!err.contains("irdump: error:"), "{err}");
 
-    // One object per local file, under <prefix>/<bundle>/, nothing else.
+    // One object per local file, under <prefix>/<host>-<UTC time>/ (not
+    // the local name: bundles of many hosts never collide), nothing else.
+    let c = json(&local, "collection.json");
+    let bundle = g.only_bundle("cases/42/");
+    let started = c["started"].as_str().unwrap().replace(['-', ':'], "");
+    let second = &started[..15]; // YYYYMMDDTHHMMSS
+    assert!(
+        bundle.ends_with(&format!("-{second}Z")),
+        "{bundle} {started}"
+    );
     let mut keys = g.list("cases/42/");
     keys.sort();
     let mut expected: Vec<String> = read_tree(&local)
         .keys()
-        .map(|n| format!("cases/42/host1/{n}"))
+        .map(|n| format!("cases/42/{bundle}/{n}"))
         .collect();
     expected.sort();
     assert_eq!(keys, expected);
@@ -70,17 +79,19 @@ fn bundle_streams_to_garage_and_verifies_after_download() {
     // Downloaded back, the bundle verifies and is the local one byte for
     // byte (the upload's own SHA256SUMS equals the local manifest).
     let back = dir.path().join("downloaded");
-    g.download_into("cases/42/host1/", &back);
+    g.download_into(&format!("cases/42/{bundle}/"), &back);
     assert_eq!(read_tree(&back), read_tree(&local));
     let v = run(&["verify", back.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
 
     // collection.json says where it went and how each earlier file fared.
-    let c = json(&local, "collection.json");
     let up = &c["upload"];
     assert_eq!(up["kind"], "s3");
     assert_eq!(up["layout"], "objects");
-    assert_eq!(up["destination"], "s3://evidence/cases/42/host1/");
+    assert_eq!(
+        up["destination"],
+        format!("s3://evidence/cases/42/{bundle}/")
+    );
     assert_eq!(up["endpoint"], format!("{}/", g.endpoint));
     let files = up["files"].as_array().unwrap();
     assert!(!files.is_empty());
@@ -279,8 +290,11 @@ fn a_full_local_disk_loses_nothing_that_could_leave() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     let line = error_line(&err);
     assert!(line.contains("No space left"), "{line}");
+    let bundle = g.only_bundle("");
     assert!(
-        line.contains("every file, SHA256SUMS included, was uploaded to s3://evidence/host1/"),
+        line.contains(&format!(
+            "every file, SHA256SUMS included, was uploaded to s3://evidence/{bundle}/"
+        )),
         "{line}"
     );
     assert!(!local.join("packages.jsonl").exists());
@@ -288,7 +302,7 @@ fn a_full_local_disk_loses_nothing_that_could_leave() {
     // The uploaded copy has what the disk could not hold, and verifies on
     // its own manifest.
     let back = dir.path().join("downloaded");
-    g.download_into("host1/", &back);
+    g.download_into(&format!("{bundle}/"), &back);
     assert!(back.join("packages.jsonl").exists());
     let v = run(&["verify", back.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));

@@ -19,6 +19,16 @@ use common::*;
 use upload_support::sshd::{self, SlowNetns, Sshd};
 use upload_support::*;
 
+/// The one bundle directory under `dir`.
+fn only_dir(dir: &Path) -> std::path::PathBuf {
+    let entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries[0].clone()
+}
+
 fn sftp_collect(cwd: &Path, args: &[&str]) -> std::process::Output {
     let mut c = irdump_clean();
     c.current_dir(cwd).env("IRDUMP_LOG", "debug");
@@ -55,7 +65,7 @@ fn bundle_uploads_over_sftp_and_verifies() {
     );
     assert!(!err.contains("irdump: error:"), "{err}\n{}", server.log());
 
-    let remote = server.remote.join("host1");
+    let remote = only_dir(&server.remote);
     assert_eq!(read_tree(&remote), read_tree(&local), "remote copy differs");
     let v = run(&["verify", remote.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
@@ -66,9 +76,10 @@ fn bundle_uploads_over_sftp_and_verifies() {
     }
     let c = json(&local, "collection.json");
     assert_eq!(c["upload"]["kind"], "sftp");
+    let name = remote.file_name().unwrap().to_str().unwrap();
     assert_eq!(
         c["upload"]["destination"],
-        format!("{}/host1/", server.url())
+        format!("{}/{name}/", server.url())
     );
 }
 
@@ -100,9 +111,7 @@ fn pinned_fingerprint_works_and_upload_only_leaves_nothing_local() {
         server.log()
     );
     assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
-    let bundles: Vec<_> = std::fs::read_dir(&server.remote).unwrap().collect();
-    assert_eq!(bundles.len(), 1);
-    let remote = bundles[0].as_ref().unwrap().path();
+    let remote = only_dir(&server.remote);
     let v = run(&["verify", remote.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
 }
@@ -225,10 +234,16 @@ fn server_killed_mid_upload_keeps_the_data_locally() {
     let guard_pid = child.id();
 
     // Wait for the first complete remote file, then kill the server.
-    let remote = server.remote.join("host1");
     let until = Instant::now() + Duration::from_secs(60);
     let first = loop {
-        let done: Vec<String> = std::fs::read_dir(&remote)
+        let bundle_dir = std::fs::read_dir(&server.remote)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok)
+            .map(|e| e.path());
+        let done: Vec<String> = bundle_dir
+            .as_deref()
+            .and_then(|b| std::fs::read_dir(b).ok())
             .map(|d| {
                 d.filter_map(Result::ok)
                     .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -254,8 +269,10 @@ fn server_killed_mid_upload_keeps_the_data_locally() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     let line = error_line(&err);
     eprintln!("{line}");
+    let remote = only_dir(&server.remote);
+    let name = remote.file_name().unwrap().to_str().unwrap();
     assert!(
-        line.contains(&format!("upload to {}/host1/", server.url())),
+        line.contains(&format!("upload to {}/{name}/", server.url())),
         "{line}"
     );
     assert!(line.contains("not uploaded:"), "{line}");

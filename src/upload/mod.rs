@@ -6,7 +6,7 @@
 //! the next collector runs; `SHA256SUMS` leaves last. Three destinations:
 //!
 //! - `s3://bucket/prefix` (`network::s3`): one object per file under
-//!   `<prefix>/<bundle-name>/`, each with a signed `x-amz-checksum-sha256`
+//!   `<prefix>/<host>-<UTC time>/`, each with a signed `x-amz-checksum-sha256`
 //!   the server verifies;
 //! - a presigned `https://` PUT URL (`network::presigned`): one tar
 //!   archive, built in memory and sent at the end with a `Content-MD5` the

@@ -270,6 +270,19 @@ impl Garage {
             .collect()
     }
 
+    /// The one bundle directory under `prefix` (`<host>-<UTC time>`, the
+    /// remote name of every upload). Panics unless there is exactly one.
+    pub fn only_bundle(&self, prefix: &str) -> String {
+        let mut names: Vec<String> = self
+            .list(prefix)
+            .iter()
+            .filter_map(|k| k[prefix.len()..].split('/').next().map(str::to_owned))
+            .collect();
+        names.dedup();
+        assert_eq!(names.len(), 1, "bundles under {prefix:?}: {names:?}");
+        names.remove(0)
+    }
+
     /// Downloads every object under `prefix` into `dir` (named after the
     /// last path segment) and returns the number of objects.
     pub fn download_into(&self, prefix: &str, dir: &Path) -> usize {

@@ -1,5 +1,13 @@
 //! S3-compatible object storage: one `PutObject` per bundle file, under
-//! `<prefix>/<bundle-name>/<file>`.
+//! `<prefix>/<bundle>/<file>`, where the runner names the bundle
+//! `<host>-<UTC time>` whatever `-o` calls the local copy, so that hosts
+//! sharing a prefix never write to the same key.
+//!
+//! Limitation: S3 overwrites an existing key without asking, and the
+//! conditional `If-None-Match: *` that would refuse it is ignored by some
+//! stores (Garage among them), so irdump does not rely on it; the unique
+//! bundle name, and a write-only key on a versioned bucket (see
+//! `docs/fleet.md`), are what protect earlier evidence.
 //!
 //! Each request is signed locally by `rusty-s3` (SigV4 query signing: no
 //! SDK, no async runtime) and sent by [`Http`]. The signature covers the

@@ -1,4 +1,4 @@
-//! SFTP: the bundle becomes a new directory `<path>/<bundle-name>/` on the
+//! SFTP: the bundle becomes a new directory `<path>/<host>-<UTC time>/` on the
 //! server, one remote file per bundle file.
 //!
 //! Crates: `russh` (pure-Rust SSH, with `ring` for its cryptography so the
@@ -23,6 +23,11 @@
 //!
 //! A connection lost mid-file is a transient failure: the next attempt
 //! reconnects and rewrites the `.part` file from the start.
+//!
+//! Limitation: if the connection drops after the server created the bundle
+//! directory but before its answer arrived, the next attempt finds the
+//! directory and refuses it as existing; the upload then stops and names
+//! every file that did not leave, as for any other failure.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
