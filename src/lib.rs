@@ -12,7 +12,9 @@
 //!   `SHA256SUMS` manifest, and reads bundles back;
 //! - [`findings`] and [`report`] turn the records into what a responder
 //!   reads first, as pure functions of the bundle;
-//! - [`verify`] checks a bundle against its manifest.
+//! - [`verify`] checks a bundle against its manifest;
+//! - [`upload`] streams each file off the host as it is written
+//!   (`--upload`: S3, a presigned URL, SFTP).
 //!
 //! The bundle's file names and fields are a contract, documented in
 //! `docs/bundle.md`; [`records`] holds their types.
@@ -27,4 +29,5 @@ pub mod report;
 pub mod runner;
 pub mod shared;
 pub mod text;
+pub mod upload;
 pub mod verify;

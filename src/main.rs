@@ -12,14 +12,16 @@ use irdump::bundle::BundleFiles;
 use irdump::records::collection::Status;
 use irdump::runner::{self, CollectOptions, Summary};
 use irdump::text::display;
+use irdump::upload::UploadOptions;
 use irdump::{report, verify};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  complete: every selected collector read everything (verify: intact)
-  1  bundle written, but with gaps or failed collectors (verify: tampered)
-  2  nothing usable written: bad arguments, output refused, cannot write
-     (verify/report: the bundle could not be read)";
+  1  bundle written, but with gaps or failed collectors, or --upload failed
+     while -o kept a complete local bundle (verify: tampered)
+  2  nothing usable written: bad arguments, output refused, cannot write,
+     --upload without -o failed (verify/report: the bundle could not be read)";
 
 /// Live-response collector: preserves volatile evidence (sockets,
 /// processes, sessions, network and system state) from a suspect host
@@ -38,7 +40,7 @@ struct Cli {
 enum Command {
     /// Collect evidence into a new bundle (the default).
     #[command(after_help = EXIT_CODES)]
-    Collect(CollectArgs),
+    Collect(Box<CollectArgs>),
     /// Check every file of a bundle against its SHA256SUMS.
     #[command(after_help = EXIT_CODES)]
     Verify {
@@ -99,6 +101,41 @@ struct CollectArgs {
     /// List the collectors and exit.
     #[arg(long)]
     list_collectors: bool,
+    /// Send the bundle off the host while it is collected, file by file:
+    /// s3://bucket/prefix (credentials, region and endpoint from AWS_*
+    /// variables), a presigned https:// PUT URL (one tar archive, sent at
+    /// the end), or sftp://user@host[:port]/path. Without -o nothing is
+    /// written on the host. A presigned URL is a secret: pass it in
+    /// IRDUMP_UPLOAD rather than on the command line, where ps shows it.
+    #[arg(
+        long,
+        value_name = "DEST",
+        env = "IRDUMP_UPLOAD",
+        hide_env_values = true
+    )]
+    upload: Option<String>,
+    /// SFTP: the private key to log in with (OpenSSH format, unencrypted;
+    /// irdump never prompts).
+    #[arg(long, value_name = "FILE", requires = "upload")]
+    sftp_key: Option<PathBuf>,
+    /// SFTP: check the server's host key against this known_hosts file
+    /// (default ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE", requires = "upload")]
+    known_hosts: Option<PathBuf>,
+    /// SFTP: accept only the host key with this fingerprint, as
+    /// `ssh-keygen -lf` prints it (safer than a known_hosts file on a
+    /// suspect host).
+    #[arg(
+        long,
+        value_name = "SHA256:...",
+        requires = "upload",
+        conflicts_with = "known_hosts"
+    )]
+    host_key_fingerprint: Option<String>,
+    /// S3: path-style addressing (endpoint/bucket/key), as MinIO, Ceph and
+    /// Garage often need; automatic when the endpoint is an IP address.
+    #[arg(long, requires = "upload")]
+    s3_path_style: bool,
 }
 
 fn main() -> ExitCode {
@@ -113,7 +150,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         None => collect(cli.collect),
-        Some(Command::Collect(args)) => collect(args),
+        Some(Command::Collect(args)) => collect(*args),
         Some(Command::Verify { bundle }) => verify_bundle(&bundle),
         Some(Command::Report { bundle, format }) => render_report(&bundle, format),
     };
@@ -121,12 +158,14 @@ fn main() -> ExitCode {
 }
 
 /// `RUST_LOG`-style level from `IRDUMP_LOG` (error, warn, info, debug,
-/// trace), on stderr; warnings by default.
+/// trace), on stderr; warnings by default. Only irdump's own records are
+/// shown: the HTTP and SSH crates log request lines, which for an upload
+/// carry signatures and tokens.
 fn init_logging() {
     struct StderrLog(log::LevelFilter);
     impl log::Log for StderrLog {
         fn enabled(&self, m: &log::Metadata) -> bool {
-            m.level() <= self.0
+            m.level() <= self.0 && m.target().starts_with("irdump")
         }
         fn log(&self, r: &log::Record) {
             if self.enabled(r.metadata()) {
@@ -182,12 +221,22 @@ fn collect(args: CollectArgs) -> u8 {
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
+        upload: args.upload.map(|destination| UploadOptions {
+            destination,
+            sftp_key: args.sftp_key,
+            known_hosts: args.known_hosts,
+            host_key_fingerprint: args.host_key_fingerprint,
+            s3_path_style: args.s3_path_style,
+        }),
     };
     let quiet = opts.quiet;
     match runner::collect(&opts) {
         Ok(summary) => {
             if !quiet {
                 print_summary(&summary);
+            }
+            if let Some(line) = summary.upload_error() {
+                fail(line);
             }
             summary.exit_code() as u8
         }
@@ -243,6 +292,20 @@ fn print_summary(s: &Summary) {
         }
     }
     let _ = writeln!(err, "  gaps       {}", s.gap_count());
+    if let Some(u) = &s.upload {
+        let sent = u.files.len() - u.not_uploaded().len();
+        let verdict = if u.is_complete() {
+            paint("32", "complete")
+        } else {
+            paint("31", "INCOMPLETE")
+        };
+        let _ = writeln!(
+            err,
+            "  upload     {} ({sent} of {} files) {verdict}",
+            display(&u.destination),
+            u.files.len()
+        );
+    }
     let _ = writeln!(err, "  SHA256SUMS sha256 {}", s.manifest_sha256);
 }
 

@@ -8,6 +8,13 @@
 //! recorded as `failed`; every other collector still lands. A file that
 //! cannot be written (disk full) is left out of the manifest, the bundle is
 //! marked incomplete in `collection.json`, and the run ends with exit 2.
+//!
+//! With `--upload`, every file also goes to [`crate::upload`] the moment it
+//! is written (and even when the local write failed), and leaves on a
+//! background thread. Before `collection.json` is written the runner waits
+//! a bounded time (`upload::RECORD_WAIT`) for the files in flight, so that
+//! `collection.json` records how each fared without a dead network holding
+//! the local bundle up. Without `-o`, nothing is written on the host.
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -22,6 +29,7 @@ use crate::collector::{CollectError, Collector, Context, Deferred, Output};
 use crate::records::collection::{Collection, CollectorRun, Gap, Status, Tool};
 use crate::records::finding::{Finding, Severity};
 use crate::shared::SharedScans;
+use crate::upload::{self, Upload, UploadError, UploadOptions, UploadOutcome};
 use crate::{collectors, findings, host, report};
 
 /// Extra time a collector gets after its deadline to return what it has.
@@ -50,6 +58,9 @@ pub struct CollectOptions {
     pub root: PathBuf,
     /// The command line, for `collection.json`.
     pub command_line: Vec<String>,
+    /// `--upload` and its options; without `output`, the bundle is only
+    /// uploaded and nothing is written on the host.
+    pub upload: Option<UploadOptions>,
 }
 
 /// Why nothing usable was written.
@@ -66,10 +77,14 @@ pub enum RunError {
     /// The output could not be created.
     #[error("output: {0}")]
     Output(#[from] BundleError),
+    /// `--upload` and its options are not usable.
+    #[error(transparent)]
+    Upload(#[from] UploadError),
     /// Writing stopped part-way: some evidence did not reach the bundle.
     #[error(
-        "output incomplete: {cause}; not written: {missing}; {written} files written whole{}",
-        if *manifest { " and listed in SHA256SUMS" } else { ", no SHA256SUMS" }
+        "output incomplete: {cause}; not written: {missing}; {written} files written whole{}{}",
+        if *manifest { " and listed in SHA256SUMS" } else { ", no SHA256SUMS" },
+        upload.as_ref().map(|u| format!("; {u}")).unwrap_or_default()
     )]
     Incomplete {
         /// The first write error.
@@ -80,6 +95,8 @@ pub enum RunError {
         manifest: bool,
         /// Files not written.
         missing: String,
+        /// How the upload went, when there was one.
+        upload: Option<String>,
     },
 }
 
@@ -96,6 +113,10 @@ pub struct Summary {
     pub high_findings: Vec<Finding>,
     /// SHA-256 of `SHA256SUMS`.
     pub manifest_sha256: String,
+    /// How `--upload` went.
+    pub upload: Option<UploadOutcome>,
+    /// False when nothing was written on the host (`--upload` without `-o`).
+    pub local_copy: bool,
 }
 
 impl Summary {
@@ -104,17 +125,32 @@ impl Summary {
         self.collectors.iter().map(|c| c.gaps.len()).sum()
     }
 
-    /// Exit code: 0 when every collector that ran is `ok`, else 1.
+    /// Exit code: 0 when every collector that ran is `ok` and every file
+    /// was uploaded; 1 when there were gaps, or the upload failed but the
+    /// local bundle is complete; 2 when the upload failed and nothing was
+    /// written on the host.
     pub fn exit_code(&self) -> i32 {
         let clean = self
             .collectors
             .iter()
             .all(|c| matches!(c.status, Status::Ok | Status::Skipped));
-        if clean {
-            0
-        } else {
-            1
+        let uploaded = self.upload.as_ref().is_none_or(UploadOutcome::is_complete);
+        match (clean, uploaded) {
+            (_, false) if !self.local_copy => 2,
+            (true, true) => 0,
+            _ => 1,
         }
+    }
+
+    /// The one-line error for an incomplete upload, naming the files that
+    /// did not leave and where the data is.
+    pub fn upload_error(&self) -> Option<String> {
+        let local = if self.local_copy {
+            format!("the local bundle {} is complete", self.location)
+        } else {
+            "nothing was written on this host".to_owned()
+        };
+        self.upload.as_ref()?.error_line(&local)
     }
 }
 
@@ -181,10 +217,21 @@ pub fn collect_with(
         host::file_safe_name(&identity.hostname),
         started.strftime("%Y%m%dT%H%M%SZ")
     );
-    let target = Target::from_arg(opts.output.as_deref(), &default_name);
+    let prepared = opts.upload.as_ref().map(upload::prepare).transpose()?;
+    let target = match (&opts.output, &prepared) {
+        (None, Some(_)) => Target::Nowhere,
+        (output, _) => Target::from_arg(output.as_deref(), &default_name),
+    };
     let bundle_name = target.bundle_name(&default_name);
-    let writer = BundleWriter::create(&target, &bundle_name, started.as_second().max(0) as u64)?;
+    let mtime = started.as_second().max(0) as u64;
+    let writer = BundleWriter::create(&target, &bundle_name, mtime)?;
     log::info!("writing bundle to {}", writer.location());
+    // Remotely the bundle is always `<host>-<UTC time>`, whatever `-o` named
+    // it locally: bundles of many hosts under one prefix never collide.
+    let upload = prepared.map(|p| p.start(&default_name, mtime));
+    if let Some(u) = &upload {
+        log::info!("uploading to {}", u.destination());
+    }
 
     let mut state = RunState {
         writer,
@@ -192,6 +239,7 @@ pub fn collect_with(
         write_errors: Vec::new(),
         not_written: Vec::new(),
         tar_broken: false,
+        upload,
     };
     let shared = Arc::new(SharedScans::default());
     let progress = !opts.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -269,7 +317,10 @@ pub fn collect_with(
             name: "irdump".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
-        command_line: opts.command_line.clone(),
+        command_line: match &state.upload {
+            Some(u) => opts.command_line.iter().map(|a| u.scrub(a)).collect(),
+            None => opts.command_line.clone(),
+        },
         case: opts.case.clone(),
         examiner: opts.examiner.clone(),
         hostname: identity.hostname.clone(),
@@ -291,6 +342,7 @@ pub fn collect_with(
         complete,
         incomplete_reason: (!complete).then(|| state.write_errors.join("; ")),
         collectors: runs.clone(),
+        upload: state.upload.as_ref().map(Upload::record),
     };
     match serde_json::to_vec_pretty(&collection) {
         Ok(mut bytes) => {
@@ -307,15 +359,19 @@ pub fn collect_with(
         write_errors,
         mut not_written,
         tar_broken,
+        upload,
         ..
     } = state;
     let location = writer.location().to_owned();
+    let local_copy = writer.keeps_a_copy();
     let written = writer.written().count();
     let manifest = if tar_broken {
         None
     } else {
         Some(writer.finish())
     };
+    // The upload sends its own SHA256SUMS, over what it was handed.
+    let upload = upload.map(Upload::finish);
     if !write_errors.is_empty() || !matches!(manifest, Some(Ok(_))) {
         let mut causes = write_errors;
         match &manifest {
@@ -331,6 +387,15 @@ pub fn collect_with(
             written,
             manifest: matches!(manifest, Some(Ok(_))),
             missing: not_written.join(", "),
+            upload: upload.map(|u| {
+                u.error_line("the local bundle is incomplete too")
+                    .unwrap_or_else(|| {
+                        format!(
+                            "every file, SHA256SUMS included, was uploaded to {}",
+                            u.destination
+                        )
+                    })
+            }),
         });
     }
     let manifest_sha256 = match manifest {
@@ -346,6 +411,8 @@ pub fn collect_with(
             .collect(),
         collectors: runs,
         manifest_sha256,
+        upload,
+        local_copy,
     })
 }
 
@@ -355,6 +422,7 @@ struct RunState {
     write_errors: Vec<String>,
     not_written: Vec<String>,
     tar_broken: bool,
+    upload: Option<Upload>,
 }
 
 impl RunState {
@@ -379,9 +447,13 @@ impl RunState {
         }
     }
 
-    /// Writes one file, keeping a copy for findings and the report. Returns
-    /// false when it could not be written whole.
+    /// Writes one file, keeping a copy for findings and the report, and
+    /// hands it to the upload. Returns false when it could not be written
+    /// whole on the host.
     fn write_file(&mut self, name: &str, data: Vec<u8>) -> bool {
+        if let Some(upload) = &mut self.upload {
+            upload.send(name, &data);
+        }
         if self.tar_broken {
             self.not_written.push(name.to_owned());
             return false;
@@ -631,6 +703,7 @@ mod tests {
             quiet: true,
             root: PathBuf::from("/"),
             command_line: vec!["irdump".into()],
+            upload: None,
         }
     }
 

@@ -1,5 +1,6 @@
-//! Writes the bundle: a new directory, a tar or tar.gz archive, or a tar
-//! stream on stdout.
+//! Writes the bundle: a new directory, a tar or tar.gz archive, a tar
+//! stream on stdout, or nothing at all on the host (`--upload` without
+//! `-o`: the writer then only keeps the manifest).
 //!
 //! Forensic rules enforced here: the output is created exclusively (an
 //! existing path, even a dangling symlink, is refused); files inside a
@@ -29,6 +30,8 @@ pub enum Target {
     TarGz(PathBuf),
     /// A tar stream on standard output.
     Stdout,
+    /// Nothing on the host: the bundle only leaves through `--upload`.
+    Nowhere,
 }
 
 impl Target {
@@ -55,7 +58,7 @@ impl Target {
     pub fn bundle_name(&self, default_name: &str) -> String {
         let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
         match self {
-            Target::Stdout => default_name.to_owned(),
+            Target::Stdout | Target::Nowhere => default_name.to_owned(),
             Target::Dir(p) => file_name(p).unwrap_or_else(|| default_name.to_owned()),
             Target::Tar(p) | Target::TarGz(p) => {
                 let n = file_name(p).unwrap_or_default();
@@ -73,13 +76,15 @@ impl Target {
         }
     }
 
-    /// `directory`, `tar`, `tar.gz` or `stdout`, as in `collection.json`.
+    /// `directory`, `tar`, `tar.gz`, `stdout` or `none`, as in
+    /// `collection.json`.
     pub fn kind(&self) -> &'static str {
         match self {
             Target::Dir(_) => "directory",
             Target::Tar(_) => "tar",
             Target::TarGz(_) => "tar.gz",
             Target::Stdout => "stdout",
+            Target::Nowhere => "none",
         }
     }
 }
@@ -146,6 +151,7 @@ impl FinishWrite for BufWriter<io::Stdout> {
 enum Sink {
     Dir(DirSink),
     Tar(tar::Builder<Box<dyn FinishWrite>>),
+    Nowhere,
 }
 
 /// Writes bundle files one at a time and finally the manifest.
@@ -191,6 +197,7 @@ impl BundleWriter {
                     Box::new(BufWriter::with_capacity(1 << 16, io::stdout()));
                 (Sink::Tar(tar::Builder::new(w)), "<stdout>".to_owned())
             }
+            Target::Nowhere => (Sink::Nowhere, "<nothing on this host>".to_owned()),
         };
         let mut writer = BundleWriter {
             sink,
@@ -216,6 +223,11 @@ impl BundleWriter {
     /// True for tar output, where a failed write leaves the stream unusable.
     pub fn is_archive(&self) -> bool {
         matches!(self.sink, Sink::Tar(_))
+    }
+
+    /// False when nothing is written on the host ([`Target::Nowhere`]).
+    pub fn keeps_a_copy(&self) -> bool {
+        !matches!(self.sink, Sink::Nowhere)
     }
 
     /// The bundle's name.
@@ -244,6 +256,7 @@ impl BundleWriter {
                     .append_data(&mut header, format!("{}/{file}", self.name), data)
                     .map_err(io_err(display))?;
             }
+            Sink::Nowhere => {}
         }
         self.manifest
             .push((file.to_owned(), manifest::sha256_hex(data)));
@@ -293,13 +306,16 @@ impl BundleWriter {
                     .finish_stream()
                     .map_err(io_err(self.location.clone()))?;
             }
+            Sink::Nowhere => {}
         }
         self.manifest.clear();
         Ok(digest)
     }
 }
 
-fn tar_header(kind: tar::EntryType, mode: u32, size: u64, mtime: u64) -> tar::Header {
+/// The header of every tar entry irdump writes (the upload's archive uses
+/// it too, so both archives have one layout).
+pub(crate) fn tar_header(kind: tar::EntryType, mode: u32, size: u64, mtime: u64) -> tar::Header {
     let mut h = tar::Header::new_ustar();
     h.set_entry_type(kind);
     h.set_mode(mode);
@@ -339,6 +355,7 @@ struct DirSink {
 impl DirSink {
     fn create(path: &Path) -> Result<Self, BundleError> {
         let shown = path.display().to_string();
+        #[cfg_attr(not(unix), expect(unused_mut, reason = "the mode is set on Unix only"))]
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         {

@@ -120,7 +120,8 @@ pub struct Collection {
     pub privileged: bool,
     /// Bundle name (directory name, or top directory inside the archive).
     pub bundle_name: String,
-    /// `directory`, `tar`, `tar.gz` or `stdout`.
+    /// `directory`, `tar`, `tar.gz`, `stdout`, or `none` (`--upload`
+    /// without `-o`: nothing written on the host).
     pub output_kind: String,
     /// False when some file could not be written; `incomplete_reason` says why.
     pub complete: bool,
@@ -128,4 +129,71 @@ pub struct Collection {
     pub incomplete_reason: Option<String>,
     /// One entry per collector, in the order they ran.
     pub collectors: Vec<CollectorRun>,
+    /// `--upload`: where the bundle was sent and how each file fared, as
+    /// known when this file was written. Absent without `--upload`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<UploadRecord>,
+}
+
+/// The `upload` section of `collection.json`. It never holds a secret: no
+/// credentials, session tokens or presigned query strings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadRecord {
+    /// `s3`, `presigned` or `sftp`.
+    pub kind: String,
+    /// Where the bundle goes, without secrets: `s3://bucket/prefix/<bundle>/`
+    /// (with the endpoint), the presigned URL without its query string, or
+    /// `sftp://user@host:port/path/<bundle>/`.
+    pub destination: String,
+    /// The S3 endpoint (`https://s3.eu-west-1.amazonaws.com`), for `s3`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `objects` (one object or remote file per bundle file) or `tar` (one
+    /// archive, sent whole at the end).
+    pub layout: String,
+    /// Every file handed to the upload before `collection.json` was written,
+    /// in the order it was handed over, as known then (irdump waits up to
+    /// 10 s for files in flight, then records them as `queued`). `collection.json`, `report.txt` and
+    /// `SHA256SUMS` leave after it and are therefore not listed; the
+    /// terminal summary and the exit code report them.
+    #[serde(default)]
+    pub files: Vec<UploadedFile>,
+}
+
+/// How one file fared on its way off the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedFile {
+    /// Bundle file name.
+    pub name: String,
+    /// Outcome.
+    pub status: UploadStatus,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Attempts made (0 when not tried).
+    #[serde(default)]
+    pub attempts: u32,
+    /// When it was stored, UTC.
+    #[serde(default)]
+    pub finished: Option<Timestamp>,
+    /// Why it did not leave.
+    #[serde(default)]
+    pub cause: Option<String>,
+}
+
+/// Outcome of one file's upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadStatus {
+    /// Stored, and its digest checked: by the server (S3 checksum header,
+    /// `Content-MD5`) or by reading the stored copy back (SFTP).
+    Uploaded,
+    /// Tried, and every attempt failed.
+    Failed,
+    /// Not tried: an earlier file found the destination unusable.
+    NotSent,
+    /// Held for the single archive sent at the end (presigned URL).
+    Pending,
+    /// Handed over but still on its way when `collection.json` was
+    /// written; the run's exit code and error line say how it ended.
+    Queued,
 }
