@@ -12,7 +12,11 @@
 //!   `SHA256SUMS` manifest, and reads bundles back;
 //! - [`findings`] and [`report`] turn the records into what a responder
 //!   reads first, as pure functions of the bundle;
-//! - [`verify`] checks a bundle against its manifest.
+//! - [`verify`] checks a bundle against its manifest;
+//! - [`windows_formats`] decodes what the Windows API returns (tables,
+//!   SIDs, FILETIMEs, UTF-16), platform-neutral so it is tested everywhere;
+//!   the Windows-only calls themselves share small safe wrappers in
+//!   `windows_api`.
 //!
 //! The bundle's file names and fields are a contract, documented in
 //! `docs/bundle.md`; [`records`] holds their types.
@@ -28,3 +32,6 @@ pub mod runner;
 pub mod shared;
 pub mod text;
 pub mod verify;
+#[cfg(windows)]
+mod windows_api;
+pub mod windows_formats;
