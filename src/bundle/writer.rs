@@ -339,6 +339,7 @@ struct DirSink {
 impl DirSink {
     fn create(path: &Path) -> Result<Self, BundleError> {
         let shown = path.display().to_string();
+        #[cfg_attr(not(unix), expect(unused_mut, reason = "the mode is set on Unix only"))]
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         {
