@@ -11,16 +11,15 @@
 //! synchronised; when none is, the system may still correct the clock by
 //! its own means, so the answer is null (unknown), not false.
 
-use windows_sys::Win32::Foundation::{ERROR_MORE_DATA, FALSE};
+use windows_sys::Win32::Foundation::FALSE;
 use windows_sys::Win32::System::SystemInformation::{
-    ComputerNameDnsHostname, ComputerNameNetBIOS, GetComputerNameExW, GetSystemTimeAdjustment,
-    COMPUTER_NAME_FORMAT,
+    ComputerNameDnsHostname, ComputerNameNetBIOS, GetSystemTimeAdjustment,
 };
 
 use super::HostIdentity;
 use crate::records::collection::ClockState;
 use crate::windows_api::registry::RegKey;
-use crate::windows_api::{last_error, token};
+use crate::windows_api::{computer_name, last_error, token};
 use crate::windows_formats::wide::utf16_lossless;
 
 pub(super) fn identity() -> HostIdentity {
@@ -33,30 +32,6 @@ pub(super) fn identity() -> HostIdentity {
         machine_id: machine_guid(),
         boot_id: None,
     }
-}
-
-/// `GetComputerNameExW`: on ERROR_MORE_DATA the size it needs (in
-/// characters, NUL included) comes back in `size`, documented; retried a
-/// bounded number of times.
-pub(crate) fn computer_name(format: COMPUTER_NAME_FORMAT) -> Option<String> {
-    let mut buf = vec![0u16; 64];
-    for _ in 0..3 {
-        let mut size = buf.len() as u32;
-        // SAFETY: `buf` is writable for `size` characters; on success the
-        // function writes the name and a NUL and sets `size` to the length
-        // without the NUL.
-        let ok = unsafe { GetComputerNameExW(format, buf.as_mut_ptr(), &mut size) };
-        if ok != 0 {
-            return Some(utf16_lossless(&buf[..(size as usize).min(buf.len())]));
-        }
-        let err = last_error();
-        if err.raw_os_error() != Some(ERROR_MORE_DATA as i32) {
-            log::debug!("GetComputerNameExW({format}): {err}");
-            return None;
-        }
-        buf.resize((size as usize).max(buf.len() + 1), 0);
-    }
-    None
 }
 
 fn machine_guid() -> Option<String> {

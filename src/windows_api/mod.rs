@@ -17,6 +17,8 @@ pub(crate) mod token;
 use std::io;
 
 use windows_sys::core::PCWSTR;
+use windows_sys::Win32::Foundation::ERROR_MORE_DATA;
+use windows_sys::Win32::System::SystemInformation::{GetComputerNameExW, COMPUTER_NAME_FORMAT};
 
 use crate::windows_formats::wide::utf16_lossless;
 
@@ -61,6 +63,30 @@ pub(crate) unsafe fn wide_units(ptr: PCWSTR) -> Vec<u16> {
 pub(crate) unsafe fn wide_string(ptr: PCWSTR) -> String {
     // SAFETY: forwarded from this function's own contract.
     utf16_lossless(&unsafe { wide_units(ptr) })
+}
+
+/// `GetComputerNameExW`: on ERROR_MORE_DATA the size it needs (in
+/// characters, NUL included) comes back in `size`, documented; retried a
+/// bounded number of times.
+pub(crate) fn computer_name(format: COMPUTER_NAME_FORMAT) -> Option<String> {
+    let mut buf = vec![0u16; 64];
+    for _ in 0..3 {
+        let mut size = buf.len() as u32;
+        // SAFETY: `buf` is writable for `size` characters; on success the
+        // function writes the name and a NUL and sets `size` to the length
+        // without the NUL.
+        let ok = unsafe { GetComputerNameExW(format, buf.as_mut_ptr(), &mut size) };
+        if ok != 0 {
+            return Some(utf16_lossless(&buf[..(size as usize).min(buf.len())]));
+        }
+        let err = last_error();
+        if err.raw_os_error() != Some(ERROR_MORE_DATA as i32) {
+            log::debug!("GetComputerNameExW({format}): {err}");
+            return None;
+        }
+        buf.resize((size as usize).max(buf.len() + 1), 0);
+    }
+    None
 }
 
 /// True when running under Wine (which keeps its own settings under

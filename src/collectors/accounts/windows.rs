@@ -27,10 +27,12 @@ mod netapi;
 
 use jiff::Timestamp;
 use windows_sys::Win32::Security::WinBuiltinAdministratorsSid;
+use windows_sys::Win32::System::SystemInformation::ComputerNameNetBIOS;
 
 use crate::collector::{CollectError, Context, Output};
 use crate::records::account::FILE;
 use crate::windows_api::account::{lookup_name, lookup_sid, well_known_sid};
+use crate::windows_api::computer_name;
 use crate::windows_formats::accounts::{account_records, GroupMember, LocalUser};
 use crate::windows_formats::names::sid_name_use;
 use crate::windows_formats::sid::ADMINISTRATORS;
@@ -54,6 +56,10 @@ pub(super) fn collect(ctx: &Context, out: &mut Output) -> Result<(), CollectErro
             "neither the Administrators group nor the local users could be read".into(),
         ));
     }
+    // Local accounts are looked up as COMPUTER\name, so that on a domain
+    // member (or a domain controller) a domain account of the same name is
+    // not picked instead.
+    let computer = computer_name(ComputerNameNetBIOS);
     let mut locals = Vec::with_capacity(users.len());
     for user in users {
         if ctx.expired() {
@@ -61,7 +67,7 @@ pub(super) fn collect(ctx: &Context, out: &mut Output) -> Result<(), CollectErro
             out.gap("local users", "deadline passed before every user was read");
             break;
         }
-        locals.push(local_user(&user, out));
+        locals.push(local_user(&user, computer.as_deref(), out));
     }
 
     for rec in account_records(&locals, &admins, group.as_deref(), Timestamp::now()) {
@@ -148,13 +154,17 @@ fn admin_members(group: &str, out: &mut Output) -> Vec<GroupMember> {
 }
 
 /// One local user with its details; each detail that fails is a gap.
-fn local_user(user: &str, out: &mut Output) -> LocalUser {
+fn local_user(user: &str, computer: Option<&str>, out: &mut Output) -> LocalUser {
+    let qualified = match computer {
+        Some(c) => format!("{c}\\{user}"),
+        None => user.to_owned(),
+    };
     let mut local = LocalUser {
-        name: user.to_owned(),
+        name: qualified.clone(),
         ..LocalUser::default()
     };
     let mut missing = Vec::new();
-    match lookup_name(user) {
+    match lookup_name(&qualified) {
         Ok((sid, account)) => {
             local.sid = Some(sid);
             local.name = account.qualified();
