@@ -35,7 +35,8 @@ cargo clippy --locked --target x86_64-pc-windows-gnu --lib --profile test -- -D 
 
 note "cargo build --release --target x86_64-pc-windows-gnu"
 cargo build --locked --release --target x86_64-pc-windows-gnu
-exe_dir=target/x86_64-pc-windows-gnu/release
+tdir=${CARGO_TARGET_DIR:-target}
+exe_dir=$tdir/x86_64-pc-windows-gnu/release
 ls -l "$exe_dir/irdump.exe"
 
 note "Wine helpers (bcryptprimitives.dll shim, listener.exe)"
@@ -61,7 +62,8 @@ timeout 180 "$WINE" wineboot --init >/dev/null 2>&1 || true
 note "Windows unit tests under Wine"
 cargo test --locked --target x86_64-pc-windows-gnu --lib --no-run 2>"$work/build.log" || {
   cat "$work/build.log"; exit 1; }
-test_exe=$(grep -o 'target/x86_64-pc-windows-gnu/debug/deps/irdump-[0-9a-f]*\.exe' "$work/build.log" | tail -1)
+test_exe=$(sed -n 's/.*Executable unittests src\/lib.rs (\(.*\.exe\)).*/\1/p' "$work/build.log" | tail -1)
+[ -n "$test_exe" ] || { cat "$work/build.log"; echo "no unit-test executable"; exit 1; }
 cp "$exe_dir/bcryptprimitives.dll" "$(dirname "$test_exe")/"
 # Only the tests whose path names Windows: the Windows back ends and the
 # decoders (the rest of the suite is Linux's and runs natively above).
@@ -85,10 +87,10 @@ note "checks with the Linux build"
 # The static build .ci/run made before the steps (a no-op rebuild there).
 if command -v musl-gcc >/dev/null 2>&1; then
   cargo build --locked --release --target x86_64-unknown-linux-musl
-  linux=target/x86_64-unknown-linux-musl/release/irdump
+  linux=$tdir/x86_64-unknown-linux-musl/release/irdump
 else
   cargo build --locked --release
-  linux=target/release/irdump
+  linux=$tdir/release/irdump
 fi
 "$linux" verify "$work/bundle"
 python3 - "$work/bundle" "$work/listener.txt" "$exe_dir" <<'PY'
