@@ -15,6 +15,10 @@
 //! - [`verify`] checks a bundle against its manifest;
 //! - [`upload`] streams each file off the host as it is written
 //!   (`--upload`: S3, a presigned URL, SFTP).
+//! - [`windows_formats`] decodes what the Windows API returns (tables,
+//!   SIDs, FILETIMEs, UTF-16), platform-neutral so it is tested everywhere;
+//!   the Windows-only calls themselves share small safe wrappers in
+//!   `windows_api`.
 //!
 //! The bundle's file names and fields are a contract, documented in
 //! `docs/bundle.md`; [`records`] holds their types.
@@ -31,3 +35,6 @@ pub mod shared;
 pub mod text;
 pub mod upload;
 pub mod verify;
+#[cfg(windows)]
+mod windows_api;
+pub mod windows_formats;

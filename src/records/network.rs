@@ -14,7 +14,9 @@ pub struct SocketOwner {
     /// Process name (comm), raw host bytes encoded by
     /// [`crate::text::lossless_utf8`].
     pub name: String,
-    /// Descriptor number.
+    /// Descriptor number. Windows tables name only the owning process, so
+    /// records from `windows_api` carry 0 here: rules must not read it as
+    /// stdin there.
     pub fd: u32,
 }
 

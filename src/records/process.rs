@@ -54,8 +54,13 @@ pub struct ProcessRecord {
     pub ppid: Option<u32>,
     /// Name (comm on Linux, image name on Windows).
     pub name: String,
-    /// Arguments; empty for kernel threads and zombies.
+    /// Arguments; empty for kernel threads and zombies. On Windows, the
+    /// command line split by the C runtime's rules (see `cmdline_raw`).
     pub cmdline: Vec<String>,
+    /// The command line exactly as the OS holds it where that is one
+    /// string (Windows); null on Linux, where `cmdline` is already exact.
+    #[serde(default)]
+    pub cmdline_raw: Option<String>,
     /// Executable path.
     pub exe: Option<String>,
     /// The executable was deleted (or replaced) after the process started.

@@ -7,7 +7,10 @@ pub mod parse;
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
 mod sys;
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod sys;
+#[cfg(not(any(target_os = "linux", windows)))]
 #[path = "unsupported.rs"]
 mod sys;
 
