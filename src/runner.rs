@@ -451,6 +451,10 @@ impl RunState {
     /// hands it to the upload. Returns false when it could not be written
     /// whole on the host.
     fn write_file(&mut self, name: &str, data: Vec<u8>) -> bool {
+        let data = match &self.upload {
+            Some(upload) => upload.scrub_file(data),
+            None => data,
+        };
         if let Some(upload) = &mut self.upload {
             upload.send(name, &data);
         }

@@ -5,6 +5,7 @@
 //! and, as root, with a sudo member and a second uid-0 account planted by
 //! `useradd` and removed afterwards.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

@@ -2,6 +2,7 @@
 //! the output rules (never overwrite, never follow a symlink, nothing on
 //! the host with `-o -`), privileges and a full disk.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

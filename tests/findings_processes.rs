@@ -4,6 +4,7 @@
 //! a memfd, a fake kernel thread, an `LD_PRELOAD`, and a shell wired to a
 //! TCP connection).
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 #[cfg(target_os = "linux")]
@@ -565,7 +566,6 @@ mod live {
     /// A shell whose stdin, stdout and stderr are a TCP connection to a
     /// local listener: the reverse shell of the classic scenario.
     #[test]
-    #[ignore = "needs the sockets collector (merged separately)"]
     fn a_shell_on_a_tcp_connection_is_a_reverse_shell() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();

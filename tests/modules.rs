@@ -4,6 +4,7 @@
 //! on bundles the test writes, and the live host against `/proc/modules`,
 //! `/proc/sys/kernel/tainted` and `/sys/module` read by the test itself.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

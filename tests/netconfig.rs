@@ -3,6 +3,7 @@
 //! gateway, static neighbours: every value is the test's own), and the
 //! resolver files through `--root` on a fixture tree.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

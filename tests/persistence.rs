@@ -6,6 +6,7 @@
 //! should be), and on the live host against the `*.wants/` links the test
 //! lists itself.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

@@ -494,8 +494,13 @@ fn pids_listed_by(bin: &Path, args: &[&str], so: &Path, hide: u32) -> (bool, Str
     )
 }
 
-/// A static musl build of irdump, built here when the target is installed.
+/// A static musl build of irdump: `IRDUMP_MUSL_BIN` when set (CI builds
+/// the release binary before the tests), else built here when the target
+/// is installed.
 fn musl_irdump() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("IRDUMP_MUSL_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
     let libdir = Command::new("rustc")
         .args([
             "--print",

@@ -4,6 +4,7 @@
 //! logind session files; truncated records and FIFOs planted where a file
 //! should be.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

@@ -9,6 +9,7 @@
 //! - a namespace test (root): a listener inside a fresh `ip netns`, and a
 //!   socket left in a namespace that no process lives in.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

@@ -9,6 +9,7 @@
 //! start Garage (skipped, with the reason printed, when it is missing) or
 //! `openssl s_server`.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

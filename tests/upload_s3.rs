@@ -4,6 +4,7 @@
 //! archive likewise. Skipped (with the reason printed) when `garage` is not
 //! installed; `.ci/steps/30-garage.sh` installs it and makes skipping fail.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

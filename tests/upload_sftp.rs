@@ -5,6 +5,7 @@
 //! when not root or without sshd; `.ci/steps/31-sftp.sh` makes skipping
 //! fail.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "a test fails loudly by design")]
 
 mod common;

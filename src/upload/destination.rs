@@ -208,6 +208,11 @@ impl Secrets {
         }
     }
 
+    /// Whether any secret occurs in `text`.
+    pub fn appears_in(&self, text: &str) -> bool {
+        self.0.iter().any(|s| text.contains(s.as_str()))
+    }
+
     /// `text` with every secret replaced by `[redacted]`, longest first so
     /// that a secret containing another is hidden whole.
     pub fn scrub(&self, text: &str) -> String {

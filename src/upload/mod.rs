@@ -242,6 +242,18 @@ impl Upload {
         self.secrets.scrub(text)
     }
 
+    /// A bundle file with every secret of the destination replaced by
+    /// `[redacted]`. irdump's own command line (in `processes.jsonl`, and
+    /// in the shell that started it) carries the presigned URL or key it
+    /// was given; no copy of the bundle may hold it. Files that are not
+    /// UTF-8 never carry our secrets verbatim and are returned unchanged.
+    pub fn scrub_file(&self, data: Vec<u8>) -> Vec<u8> {
+        match std::str::from_utf8(&data) {
+            Ok(text) if self.secrets.appears_in(text) => self.secrets.scrub(text).into_bytes(),
+            _ => data,
+        }
+    }
+
     /// Hands one file to the background thread; returns at once.
     pub fn send(&mut self, name: &str, data: &[u8]) {
         self.handed.push((

@@ -178,7 +178,7 @@ fn unicode_string_in(buf: &AlignedBuffer) -> Vec<u16> {
         && text
             .checked_add(bytes)
             .is_some_and(|end| end <= start + buf.len())
-        && text % 2 == 0;
+        && text.is_multiple_of(2);
     if !inside || us.Buffer.is_null() {
         return Vec::new();
     }
