@@ -283,6 +283,8 @@ pub fn collect_with(
     }
     run_deferred(&mut pending, &mut runs, &mut state, opts.timeout, &base_ctx);
 
+    let analysis_started = Timestamp::now();
+    let analysis_clock = Instant::now();
     let (found, finding_gaps) = findings::analyze_at(&state.kept, Some(started));
     let mut findings_out = Output::for_files(&[findings::FILE]);
     for f in &found {
@@ -298,9 +300,9 @@ pub fn collect_with(
         } else {
             Status::Partial
         },
-        started: Some(Timestamp::now()),
+        started: Some(analysis_started),
         finished: Some(Timestamp::now()),
-        duration_ms: 0,
+        duration_ms: now_ms(analysis_clock),
         records: findings_out.records(),
         files: vec![findings::FILE.into()],
         gaps: findings_out.gaps().to_vec(),
@@ -351,7 +353,9 @@ pub fn collect_with(
         }
         Err(e) => state.write_errors.push(format!("collection.json: {e}")),
     }
+    let report_clock = Instant::now();
     let rendered = report::render(&state.kept);
+    log::debug!("report rendered in {} ms", now_ms(report_clock));
     state.write_file(report::FILE, rendered.into_bytes());
 
     let RunState {
@@ -462,7 +466,14 @@ impl RunState {
             self.not_written.push(name.to_owned());
             return false;
         }
-        match self.writer.add(name, &data) {
+        let clock = Instant::now();
+        let written = self.writer.add(name, &data);
+        log::debug!(
+            "{name}: {} bytes written in {} ms",
+            data.len(),
+            now_ms(clock)
+        );
+        match written {
             Ok(()) => {
                 self.kept.files.insert(name.to_owned(), data);
                 true

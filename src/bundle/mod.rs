@@ -5,10 +5,12 @@
 pub mod manifest;
 pub mod writer;
 
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// A bundle's files held in memory, by name relative to the bundle's root.
 #[derive(Debug, Default, Clone)]
@@ -19,6 +21,30 @@ pub struct BundleFiles {
     /// symlinks, devices): a bundle never contains them, so `verify`
     /// reports them as unexpected.
     pub odd_entries: Vec<String>,
+    /// Records already parsed by [`BundleFiles::shared_records`].
+    parsed: ParseCache,
+}
+
+/// Parsed JSON Lines files, so that findings and every report section
+/// that read `network.jsonl` (tens of thousands of sockets on a busy host)
+/// parse it once. An entry is keyed by the file's name, the record type and
+/// the identity of its bytes (address and length), so a file replaced in
+/// [`BundleFiles::files`] is parsed afresh, never served stale.
+#[derive(Default)]
+struct ParseCache(Mutex<HashMap<CacheKey, Arc<dyn Any + Send + Sync>>>);
+
+type CacheKey = (String, TypeId, usize, usize);
+
+impl Clone for ParseCache {
+    fn clone(&self) -> Self {
+        ParseCache::default()
+    }
+}
+
+impl std::fmt::Debug for ParseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParseCache")
+    }
 }
 
 /// The records of one JSON Lines file, and what could not be read of it.
@@ -174,6 +200,37 @@ impl BundleFiles {
             }
         }
         Some(parsed)
+    }
+
+    /// Like [`BundleFiles::records`], but parsed at most once per bundle and
+    /// record type and shared: what findings and the report use for the
+    /// large files.
+    pub fn shared_records<T>(&self, file: &str) -> Option<Arc<Parsed<T>>>
+    where
+        T: serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        let data = self.files.get(file)?;
+        let key = (
+            file.to_owned(),
+            TypeId::of::<T>(),
+            data.as_ptr() as usize,
+            data.len(),
+        );
+        let cached = self
+            .parsed
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+            .and_then(|any| any.downcast::<Parsed<T>>().ok());
+        if let Some(hit) = cached {
+            return Some(hit);
+        }
+        let fresh = Arc::new(self.records::<T>(file)?);
+        if let Ok(mut c) = self.parsed.0.lock() {
+            c.insert(key, Arc::clone(&fresh) as Arc<dyn Any + Send + Sync>);
+        }
+        Some(fresh)
     }
 
     /// A file's contents as text, if present and UTF-8.

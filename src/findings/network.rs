@@ -20,7 +20,7 @@ use crate::records::finding::{Finding, Severity};
 use crate::records::network::{SocketRecord, FILE};
 
 pub(super) fn analyze(bundle: &BundleFiles, found: &mut Vec<Finding>, gaps: &mut Vec<Gap>) {
-    let Some(parsed) = bundle.records::<SocketRecord>(FILE) else {
+    let Some(parsed) = bundle.shared_records::<SocketRecord>(FILE) else {
         return;
     };
     if let Some(problem) = parsed.problem(FILE) {

@@ -19,7 +19,7 @@ use crate::records::network::{self, SocketRecord};
 use crate::records::process::{self, ProcessRecord};
 
 pub(super) fn analyze(bundle: &BundleFiles, found: &mut Vec<Finding>, gaps: &mut Vec<Gap>) {
-    let Some(parsed) = bundle.records::<ProcessRecord>(process::FILE) else {
+    let Some(parsed) = bundle.shared_records::<ProcessRecord>(process::FILE) else {
         return;
     };
     if let Some(problem) = parsed.problem(process::FILE) {
@@ -29,13 +29,13 @@ pub(super) fn analyze(bundle: &BundleFiles, found: &mut Vec<Finding>, gaps: &mut
         });
     }
     // Unreadable lines of network.jsonl are the network rules' to report.
-    let sockets: Option<HashMap<u64, SocketRecord>> =
-        bundle.records::<SocketRecord>(network::FILE).map(|p| {
-            p.records
-                .into_iter()
-                .filter_map(|s| Some((s.inode?, s)))
-                .collect()
-        });
+    let parsed_sockets = bundle.shared_records::<SocketRecord>(network::FILE);
+    let sockets: Option<HashMap<u64, &SocketRecord>> = parsed_sockets.as_ref().map(|p| {
+        p.records
+            .iter()
+            .filter_map(|s| Some((s.inode?, s)))
+            .collect()
+    });
     let procs = &parsed.records;
     reverse_shell(procs, sockets.as_ref(), found, gaps);
     deleted_executable(procs, found);
@@ -144,7 +144,7 @@ fn endpoint(s: &SocketRecord) -> String {
 /// TCP socket.
 fn reverse_shell(
     procs: &[ProcessRecord],
-    sockets: Option<&HashMap<u64, SocketRecord>>,
+    sockets: Option<&HashMap<u64, &SocketRecord>>,
     found: &mut Vec<Finding>,
     gaps: &mut Vec<Gap>,
 ) {

@@ -87,6 +87,23 @@ impl ReportWriter {
         Some(parsed.records)
     }
 
+    /// Like [`ReportWriter::records`], for the large files that findings
+    /// and several sections share: parsed once, shared, not copied.
+    pub fn shared_records<T>(
+        &mut self,
+        bundle: &BundleFiles,
+        file: &str,
+    ) -> Option<std::sync::Arc<crate::bundle::Parsed<T>>>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let parsed = bundle.shared_records(file)?;
+        if let Some(p) = parsed.problem(file) {
+            self.problems.push(p);
+        }
+        Some(parsed)
+    }
+
     /// Notes that a section has nothing because its file is absent.
     pub fn not_collected(&mut self, file: &str) {
         let _ = writeln!(self.out, "  (not collected: {file} is not in the bundle)");

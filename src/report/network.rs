@@ -82,8 +82,7 @@ pub(super) fn interfaces(r: &mut ReportWriter, bundle: &BundleFiles) {
 
 /// Established TCP, listening TCP, UDP, other sockets.
 pub(super) fn sockets(r: &mut ReportWriter, bundle: &BundleFiles) {
-    let records = r.records::<SocketRecord>(bundle, FILE);
-    let Some(mut all) = records else {
+    let Some(parsed) = r.shared_records::<SocketRecord>(bundle, FILE) else {
         for title in [
             "Established TCP connections",
             "Listening TCP ports",
@@ -95,6 +94,7 @@ pub(super) fn sockets(r: &mut ReportWriter, bundle: &BundleFiles) {
         }
         return;
     };
+    let mut all: Vec<&SocketRecord> = parsed.records.iter().collect();
     all.sort_by(|a, b| {
         (
             a.netns,
@@ -116,8 +116,14 @@ pub(super) fn sockets(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("Established TCP connections");
     let (mut connections, local): (Vec<&SocketRecord>, Vec<&SocketRecord>) = all
         .iter()
+        .copied()
         .filter(|s| s.proto == "tcp" && s.state != "LISTEN")
         .partition(|s| !is_loopback(s));
+    // Past the cap, the loopback rows kept are those a process holds and
+    // those still established: thousands of ownerless TIME_WAIT entries
+    // must not push a live local connection out of the page.
+    let mut local = local;
+    local.sort_by_key(|s| (s.owners.is_empty(), s.state != "ESTABLISHED"));
     connections.extend(local.iter().take(LOOPBACK_ROWS));
     inet_table(r, &connections, multi, "no TCP connections");
     if local.len() > LOOPBACK_ROWS {
@@ -130,16 +136,17 @@ pub(super) fn sockets(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("Listening TCP ports");
     let listening: Vec<&SocketRecord> = all
         .iter()
+        .copied()
         .filter(|s| s.proto == "tcp" && s.state == "LISTEN")
         .collect();
     inet_table(r, &listening, multi, "no listening TCP sockets");
 
     r.section("UDP sockets");
-    let udp: Vec<&SocketRecord> = all.iter().filter(|s| s.proto == "udp").collect();
+    let udp: Vec<&SocketRecord> = all.iter().copied().filter(|s| s.proto == "udp").collect();
     inet_table(r, &udp, multi, "no UDP sockets");
 
     r.section("Other sockets (raw, unix)");
-    let raw: Vec<&SocketRecord> = all.iter().filter(|s| s.proto == "raw").collect();
+    let raw: Vec<&SocketRecord> = all.iter().copied().filter(|s| s.proto == "raw").collect();
     if !raw.is_empty() {
         inet_table(r, &raw, multi, "");
     }
@@ -238,8 +245,8 @@ fn inet_table(r: &mut ReportWriter, rows: &[&SocketRecord], multi: bool, empty: 
     r.table(&t);
 }
 
-fn unix_table(r: &mut ReportWriter, all: &[SocketRecord], multi: bool) {
-    let mut unix: Vec<&SocketRecord> = all.iter().filter(|s| s.proto == "unix").collect();
+fn unix_table(r: &mut ReportWriter, all: &[&SocketRecord], multi: bool) {
+    let mut unix: Vec<&SocketRecord> = all.iter().copied().filter(|s| s.proto == "unix").collect();
     if unix.is_empty() {
         r.line("  no unix sockets");
         return;

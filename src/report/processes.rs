@@ -29,10 +29,11 @@ const CMDLINE_WIDTH: usize = 160;
 
 pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("Processes");
-    let Some(procs) = r.records::<ProcessRecord>(bundle, FILE) else {
+    let Some(parsed) = r.shared_records::<ProcessRecord>(bundle, FILE) else {
         r.not_collected(FILE);
         return;
     };
+    let procs = &parsed.records;
     if procs.is_empty() {
         r.line("  none recorded");
         return;
@@ -57,7 +58,7 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
         "  {:<8} {:<8} {:<12} {:<19}  {:<3} PROCESS",
         "PID", "PPID", "USER", "STARTED (UTC)", "M"
     ));
-    for (index, depth) in tree_order(&procs) {
+    for (index, depth) in tree_order(procs) {
         let line = match index {
             Some(i) => process_line(&procs[i], depth, &marks),
             None => format!(
@@ -85,7 +86,8 @@ impl Marks {
             unix: HashSet::new(),
             flagged: HashSet::new(),
         };
-        if let Some(sockets) = bundle.records::<SocketRecord>(crate::records::network::FILE) {
+        if let Some(sockets) = bundle.shared_records::<SocketRecord>(crate::records::network::FILE)
+        {
             for s in &sockets.records {
                 let set = if s.family == "unix" {
                     &mut m.unix
