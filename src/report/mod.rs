@@ -19,13 +19,15 @@ mod sessions;
 mod system;
 pub mod table;
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
 
 use crate::bundle::BundleFiles;
+use crate::findings::platform::Platform;
 use crate::records::collection::{Collection, Status};
-use crate::records::finding::Finding;
+use crate::records::finding::{Finding, Severity};
 use crate::text::{display, display_cut};
 
 /// The bundle file name.
@@ -35,6 +37,10 @@ pub const FILE: &str = "report.txt";
 pub struct ReportWriter {
     out: String,
     problems: Vec<String>,
+    /// PIDs the findings name, marked in the process tree.
+    flagged: HashSet<u32>,
+    /// The system the bundle came from: some sections differ on Windows.
+    platform: Platform,
 }
 
 impl ReportWriter {
@@ -51,7 +57,7 @@ impl ReportWriter {
 
     /// Writes `label: value` with the value escaped and cut.
     pub fn field(&mut self, label: &str, value: &str) {
-        let _ = writeln!(self.out, "  {label:<22} {}", display_cut(value, 200));
+        let _ = writeln!(self.out, "  {label:<24} {}", display_cut(value, 200));
     }
 
     /// Appends a rendered table.
@@ -115,6 +121,8 @@ pub fn render(bundle: &BundleFiles) -> String {
     let mut r = ReportWriter {
         out: String::with_capacity(64 * 1024),
         problems: Vec::new(),
+        flagged: HashSet::new(),
+        platform: Platform::of(bundle),
     };
     let collection: Option<Collection> = r.document(bundle, crate::records::collection::FILE);
     header(&mut r, collection.as_ref());
@@ -177,27 +185,54 @@ fn header(r: &mut ReportWriter, c: Option<&Collection>) {
     }
 }
 
+/// Findings as `findings.jsonl` holds them (what the live run wrote). A
+/// bundle without that file has them recomputed from the records, and
+/// says so.
 fn findings(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("Findings");
-    let Some(mut found) = r.records::<Finding>(bundle, crate::findings::FILE) else {
-        r.not_collected(crate::findings::FILE);
-        return;
+    let mut found = match r.records::<Finding>(bundle, crate::findings::FILE) {
+        Some(found) => found,
+        None => {
+            let (found, gaps) = crate::findings::analyze(bundle);
+            r.line(&format!(
+                "  ({} is not in the bundle: recomputed from the records)",
+                crate::findings::FILE
+            ));
+            for g in gaps {
+                r.problems
+                    .push(format!("findings: {}: {}", g.what, g.cause));
+            }
+            found
+        }
     };
+    r.flagged = found.iter().flat_map(|f| f.pids.iter().copied()).collect();
     if found.is_empty() {
         r.line("  none: no rule matched (absence of findings is not proof of a clean host)");
         return;
     }
     found.sort_by_key(|f| f.severity);
+    let count = |s: Severity| found.iter().filter(|f| f.severity == s).count();
+    r.line(&format!(
+        "  {} findings: {} high, {} medium, {} low, {} info",
+        found.len(),
+        count(Severity::High),
+        count(Severity::Medium),
+        count(Severity::Low),
+        count(Severity::Info)
+    ));
     for f in &found {
         let line = format!(
-            "  {:<6}  {:<20}  {}",
+            "  {:<6}  {:<18}  {}",
             f.severity.as_str().to_uppercase(),
-            display_cut(&f.rule, 20),
-            display_cut(&f.summary, 160)
+            display_cut(&f.rule, 18),
+            display_cut(&f.summary, SUMMARY_WIDTH)
         );
         r.line(&line);
     }
 }
+
+/// Widest finding summary shown (findings.jsonl keeps it whole).
+const SUMMARY_WIDTH: usize = 200;
 
 fn gaps(r: &mut ReportWriter, c: Option<&Collection>) {
     r.section("Collection gaps");
@@ -213,12 +248,18 @@ fn gaps(r: &mut ReportWriter, c: Option<&Collection>) {
                 any = true;
             }
             for g in &run.gaps {
-                r.line(&format!(
-                    "  {}: {}: {}",
-                    display(&run.name),
-                    display_cut(&g.what, 100),
-                    display_cut(&g.cause, 160)
-                ));
+                // A collector's own failure names the collector as `what`.
+                let line = if g.what == run.name {
+                    format!("  {}: {}", display(&run.name), display_cut(&g.cause, 160))
+                } else {
+                    format!(
+                        "  {}: {}: {}",
+                        display(&run.name),
+                        display_cut(&g.what, 100),
+                        display_cut(&g.cause, 160)
+                    )
+                };
+                r.line(&line);
                 any = true;
             }
         }
