@@ -41,6 +41,8 @@ pub struct ReportWriter {
     flagged: HashSet<u32>,
     /// The system the bundle came from: some sections differ on Windows.
     platform: Platform,
+    /// Files present but of which nothing could be read.
+    unreadable: HashSet<String>,
 }
 
 impl ReportWriter {
@@ -65,8 +67,8 @@ impl ReportWriter {
         table.render(&mut self.out);
     }
 
-    /// Reads `file` as one JSON document. `None` (and a note in the gaps
-    /// section) when it is absent or does not parse.
+    /// Reads `file` as one JSON document. `None` when it is absent, or
+    /// does not parse (then named in the gaps section).
     pub fn document<T: DeserializeOwned>(&mut self, bundle: &BundleFiles, file: &str) -> Option<T> {
         let data = bundle.files.get(file)?;
         match serde_json::from_slice(data) {
@@ -74,23 +76,22 @@ impl ReportWriter {
             Err(e) => {
                 self.problems
                     .push(format!("{file}: could not be read ({e})"));
+                self.unreadable.insert(file.to_owned());
                 None
             }
         }
     }
 
-    /// Reads `file` as JSON Lines. `None` when absent; lines that do not
-    /// parse are left out here and named in the gaps section.
+    /// Reads `file` as JSON Lines. `None` when absent or when no line
+    /// parses; lines that do not parse are left out here and named in the
+    /// gaps section.
     pub fn records<T: DeserializeOwned>(
         &mut self,
         bundle: &BundleFiles,
         file: &str,
     ) -> Option<Vec<T>> {
         let parsed = bundle.records(file)?;
-        if let Some(p) = parsed.problem(file) {
-            self.problems.push(p);
-        }
-        Some(parsed.records)
+        self.note_problems(file, &parsed).then_some(parsed.records)
     }
 
     /// Like [`ReportWriter::records`], for the large files that findings
@@ -104,15 +105,33 @@ impl ReportWriter {
         T: DeserializeOwned + Send + Sync + 'static,
     {
         let parsed = bundle.shared_records(file)?;
+        self.note_problems(file, &parsed).then_some(parsed)
+    }
+
+    /// Names the unreadable lines of `file` in the gaps section; false when
+    /// nothing at all could be read.
+    fn note_problems<T>(&mut self, file: &str, parsed: &crate::bundle::Parsed<T>) -> bool {
         if let Some(p) = parsed.problem(file) {
             self.problems.push(p);
         }
-        Some(parsed)
+        if parsed.records.is_empty() && parsed.bad_lines > 0 {
+            self.unreadable.insert(file.to_owned());
+            return false;
+        }
+        true
     }
 
-    /// Notes that a section has nothing because its file is absent.
+    /// Notes that a section has nothing because its file is absent, or
+    /// present but unreadable.
     pub fn not_collected(&mut self, file: &str) {
-        let _ = writeln!(self.out, "  (not collected: {file} is not in the bundle)");
+        let _ = if self.unreadable.contains(file) {
+            writeln!(
+                self.out,
+                "  (nothing in {file} could be read: see Collection gaps)"
+            )
+        } else {
+            writeln!(self.out, "  (not collected: {file} is not in the bundle)")
+        };
     }
 }
 
@@ -123,6 +142,7 @@ pub fn render(bundle: &BundleFiles) -> String {
         problems: Vec::new(),
         flagged: HashSet::new(),
         platform: Platform::of(bundle),
+        unreadable: HashSet::new(),
     };
     let collection: Option<Collection> = r.document(bundle, crate::records::collection::FILE);
     header(&mut r, collection.as_ref());
@@ -186,18 +206,20 @@ fn header(r: &mut ReportWriter, c: Option<&Collection>) {
 }
 
 /// Findings as `findings.jsonl` holds them (what the live run wrote). A
-/// bundle without that file has them recomputed from the records, and
-/// says so.
+/// bundle without that file, or with nothing readable in it, has them
+/// recomputed from the records, and says so.
 fn findings(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("Findings");
     let mut found = match r.records::<Finding>(bundle, crate::findings::FILE) {
         Some(found) => found,
         None => {
             let (found, gaps) = crate::findings::analyze(bundle);
-            r.line(&format!(
-                "  ({} is not in the bundle: recomputed from the records)",
-                crate::findings::FILE
-            ));
+            let file = crate::findings::FILE;
+            r.line(&if r.unreadable.contains(file) {
+                format!("  (nothing in {file} could be read: recomputed from the records)")
+            } else {
+                format!("  ({file} is not in the bundle: recomputed from the records)")
+            });
             for g in gaps {
                 r.problems
                     .push(format!("findings: {}: {}", g.what, g.cause));

@@ -413,11 +413,8 @@ fn neighbours(r: &mut ReportWriter, bundle: &BundleFiles) {
 
 fn dns(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("DNS");
-    if !bundle.files.contains_key(DNS_FILE) {
-        r.not_collected(DNS_FILE);
-        return;
-    }
     let Some(d) = r.document::<DnsConfig>(bundle, DNS_FILE) else {
+        r.not_collected(DNS_FILE);
         return;
     };
     let list = |v: &[String]| {

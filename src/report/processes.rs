@@ -299,6 +299,21 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_younger_than_its_child_is_a_reused_pid() {
+        let at = |t: &str| Some(t.parse().unwrap());
+        let mut parent = p(10, Some(0));
+        parent.start_time = at("2026-03-14T09:00:00Z");
+        let mut child = p(20, Some(10));
+        child.start_time = at("2026-03-14T08:00:00Z");
+        let mut own = p(30, Some(10));
+        own.start_time = at("2026-03-14T09:30:00Z");
+        assert_eq!(
+            pids(&[parent, child, own]),
+            vec![(Some(10), 0), (Some(30), 1), (None, 0), (Some(20), 1)]
+        );
+    }
+
+    #[test]
     fn cycles_and_duplicates_are_each_shown_once() {
         let procs = vec![
             p(1, Some(0)),
