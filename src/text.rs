@@ -139,6 +139,28 @@ pub fn display_cut(s: &str, max: usize) -> String {
     out
 }
 
+/// Makes serialized JSON safe to print on a terminal without changing what
+/// it means: every C1 control, bidirectional control and line or paragraph
+/// separator (which JSON allows raw inside strings) becomes its `\uXXXX`
+/// escape. C0 controls are already escaped by any JSON writer, and these
+/// characters can only occur inside strings, so the document parses to the
+/// same values.
+pub fn json_for_terminal(json: &str) -> Cow<'_, str> {
+    let risky = |c: char| c.is_control() || is_bidi_control(c) || is_line_break(c);
+    if !json.chars().any(risky) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if risky(c) && c != '\n' {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control() || is_bidi_control(c) || is_line_break(c) || c == '\\'
 }
@@ -239,6 +261,21 @@ mod tests {
         assert!(cut.chars().count() <= 160 && cut.ends_with('…'));
         assert!(!cut.contains('\x1b'));
         assert_eq!(display_cut("", 0), "");
+    }
+
+    #[test]
+    fn json_for_terminal_keeps_the_meaning() {
+        let value = serde_json::json!({"name": "a\u{9b}31m\u{202e}b\u{2028}\u{1b}[2J", "n": 1});
+        let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let safe = json_for_terminal(&pretty);
+        assert!(!safe.chars().any(|c| c.is_control() && c != '\n'), "{safe}");
+        assert!(
+            safe.contains("a\\u009b31m\\u202eb\\u2028\\u001b[2J"),
+            "{safe}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap_or_default();
+        assert_eq!(back, value);
+        assert!(matches!(json_for_terminal("{\"a\": 1}"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -234,6 +234,15 @@ fn json_format_recomputes_findings() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["collection"]["hostname"], HOSTILE);
     assert!(doc["findings"].is_array());
+    // Whole in value, harmless on a terminal: C1 controls and bidi
+    // overrides are written as \u escapes.
+    let text = stdout(&out);
+    assert!(
+        !text.chars().any(|c| (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+        "{text}"
+    );
+    assert!(text.contains("\\u202egpj.exe\\u009b31m"), "{text}");
 }
 
 fn copy_fixture(name: &str, to: &Path) {

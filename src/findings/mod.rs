@@ -2,11 +2,11 @@
 //! first. Each rule is a pure function of the records, so `irdump report`
 //! on a copied bundle reaches the same findings as the live run.
 //!
-//! Rules are grouped by the records they read: [`network`] (sockets),
-//! [`processes`] (with [`reverse_shell`], [`places`] and [`masquerade`]),
-//! [`accounts`] (accounts, kernel modules and `/etc/ld.so.preload`).
+//! Rules are grouped by the records they read: `network` (sockets),
+//! `processes` (with `reverse_shell`, `places` and `masquerade`),
+//! `accounts` (accounts, kernel modules and `/etc/ld.so.preload`).
 //! Records from Windows are judged by the rules that fit them
-//! ([`platform`]).
+//! (`platform`).
 //!
 //! Wording, shared by every group: a summary is one line that starts with
 //! what a responder acts on, `PID <pid> (<name>)` for a process, then the
@@ -32,10 +32,10 @@ use crate::records::finding::Finding;
 pub const FILE: &str = "findings.jsonl";
 
 /// Runs every rule over the records; returns findings sorted most severe
-/// first (within a severity, in [`RULE_ORDER`], each rule's findings in
-/// the order it made them), and gaps for records that could not be read. The capture time
-/// (for rules about what changed recently) is `collection.json`'s
-/// `started`.
+/// first (within a severity, the attacker's connection first, then what
+/// hides, then the rest; each rule's findings in the order it made them),
+/// and gaps for records that could not be read. The capture time (for
+/// rules about what changed recently) is `collection.json`'s `started`.
 pub fn analyze(bundle: &BundleFiles) -> (Vec<Finding>, Vec<Gap>) {
     analyze_at(bundle, None)
 }

@@ -1,7 +1,7 @@
 //! Finding rules over the processes records (and, for `reverse-shell`, the
-//! sockets they hold): `reverse-shell` ([`super::reverse_shell`]),
-//! `deleted-executable`, `exe-in-temp` ([`super::places`]), `masquerade`
-//! ([`super::masquerade`]), `preload` (the per-process half) and
+//! sockets they hold): `reverse-shell` (`super::reverse_shell`),
+//! `deleted-executable`, `exe-in-temp` (`super::places`), `masquerade`
+//! (`super::masquerade`), `preload` (the per-process half) and
 //! `hidden-pid`. `docs/findings.md` says what each looks for, why, its
 //! severities and where it is known to be wrong.
 //!

@@ -1,11 +1,15 @@
 //! `report.txt`: the human report, rebuilt from the bundle's JSON records
 //! alone (`irdump report BUNDLE` gives the same text as the live run).
 //!
-//! Layout: a header, the findings most severe first, then the classic
-//! IR_DUMP script's `[*] section` order (network interfaces, established
-//! TCP, listening TCP, UDP, other sockets, processes, system information,
-//! local administrators), then the sections it never had (sessions, routes,
-//! neighbours and DNS, kernel modules, persistence), and last every gap.
+//! Layout (documented in `docs/bundle.md`, locked by the snapshots of
+//! `tests/report_snapshots.rs`): a header, the findings most severe first,
+//! then the classic IR_DUMP script's `[*] section` order (network
+//! interfaces, established TCP, listening TCP, UDP, other sockets,
+//! processes, system information, local administrators), then the sections
+//! it never had (sessions, routes, neighbours and DNS, kernel modules,
+//! persistence), and last every gap. Sections take the Windows form where
+//! the records are Windows-shaped ([`Platform`]). A missing or unreadable
+//! file empties its own section only, and is named there and in the gaps.
 //!
 //! Every host string goes through [`crate::text`]: nothing a process names
 //! itself can forge a line or reach the terminal as a control sequence.
@@ -296,7 +300,9 @@ fn gaps(r: &mut ReportWriter, c: Option<&Collection>) {
 }
 
 /// The machine-readable form of `irdump report --format json`: the
-/// collection record and the findings, recomputed from the records.
+/// collection record and the findings, recomputed from the records. Host
+/// strings are kept whole; the characters a terminal would obey are
+/// written as `\uXXXX` escapes ([`crate::text::json_for_terminal`]).
 pub fn render_json(bundle: &BundleFiles) -> String {
     let collection: Option<serde_json::Value> = bundle
         .files
@@ -308,8 +314,10 @@ pub fn render_json(bundle: &BundleFiles) -> String {
         "findings": found,
         "finding_gaps": gaps,
     });
-    let mut text =
+    let text =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    // It goes to a terminal as often as to a pipe.
+    let mut text = crate::text::json_for_terminal(&text).into_owned();
     text.push('\n');
     text
 }
