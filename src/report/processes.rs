@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::ReportWriter;
 use crate::bundle::BundleFiles;
+use crate::findings::platform::Platform;
 use crate::records::network::SocketRecord;
 use crate::records::process::{ProcessRecord, FILE};
 use crate::text::display_cut;
@@ -47,15 +48,22 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
         .filter(|p| p.state.as_deref() == Some("Z"))
         .count();
     let hidden = procs.iter().filter(|p| p.hidden_from_listing).count();
-    r.line(&format!(
-        "  {} processes ({kernel} kernel threads, {zombies} zombies, {hidden} hidden from the \
-         /proc listing)",
-        procs.len()
-    ));
-    r.line(
-        "  marks: ! named in a finding   N holds an IPv4/IPv6 socket   u holds unix sockets only",
-    );
-    r.line("         H missing from the /proc listing (found by probing)");
+    if r.platform == Platform::Windows {
+        // No kernel threads, zombies, unix sockets or /proc listing there.
+        r.line(&format!("  {} processes", procs.len()));
+        r.line("  marks: ! named in a finding   N holds an IPv4/IPv6 socket");
+    } else {
+        r.line(&format!(
+            "  {} processes ({kernel} kernel threads, {zombies} zombies, {hidden} hidden from \
+             the /proc listing)",
+            procs.len()
+        ));
+        r.line(
+            "  marks: ! named in a finding   N holds an IPv4/IPv6 socket   u holds unix sockets \
+             only",
+        );
+        r.line("         H missing from the /proc listing (found by probing)");
+    }
     // Windows accounts (`NT AUTHORITY\NETWORK SERVICE`) are longer than
     // Unix ones: the column fits the longest, within bounds.
     let user_width = procs
