@@ -79,11 +79,9 @@ pub(super) fn is_loopback(s: &SocketRecord) -> bool {
     lo(&s.local_addr) && lo(&s.remote_addr)
 }
 
-/// `PID 4242 (bash)`, `PID 1 (a), PID 2 (b) and 3 more`, or `no process`.
-fn owners_phrase(s: &SocketRecord) -> String {
-    if s.owners.is_empty() {
-        return "no process".into();
-    }
+/// Who holds the socket, with the verb: `PID 4242 (bash) holds`,
+/// `PID 1 (a), PID 2 (b) and 3 more hold`, or `no process holds`.
+fn holders(s: &SocketRecord) -> String {
     // One entry per process, though owners list every descriptor.
     let mut distinct: Vec<&SocketOwner> = Vec::new();
     for o in &s.owners {
@@ -97,10 +95,11 @@ fn owners_phrase(s: &SocketRecord) -> String {
         .map(|o| format!("PID {} ({})", o.pid, o.name))
         .collect();
     let more = distinct.len().saturating_sub(3);
-    if more > 0 {
-        format!("{} and {more} more", list.join(", "))
-    } else {
-        list.join(", ")
+    match distinct.len() {
+        0 => "no process holds".into(),
+        1 => format!("{} holds", list.join(", ")),
+        _ if more > 0 => format!("{} and {more} more hold", list.join(", ")),
+        _ => format!("{} hold", list.join(", ")),
     }
 }
 
@@ -129,8 +128,8 @@ fn hidden_socket(s: &SocketRecord) -> Option<Finding> {
         severity: Severity::High,
         pids: pids(s),
         summary: format!(
-            "{} holds {} in {}, listed by {} but hidden from {}",
-            owners_phrase(s),
+            "{} {} in {}, listed by {} but hidden from {}",
+            holders(s),
             endpoint(s),
             netns(s),
             s.sources.join(" and "),
@@ -210,6 +209,33 @@ mod tests {
             "PID 4242 (bash) holds TCP 0.0.0.0:4444 -> 203.0.113.7:443 (ESTABLISHED) in net:[4026531840], listed by netlink but hidden from procfs"
         );
         assert!(hidden_socket(&socket("LISTEN")).is_none());
+
+        // Owners list each descriptor; the summary names each process once.
+        let owner = |pid, name: &str, fd| SocketOwner {
+            pid,
+            name: name.into(),
+            fd,
+        };
+        s.owners = vec![
+            owner(700, "apache2", 4),
+            owner(700, "apache2", 5),
+            owner(701, "apache2", 4),
+        ];
+        let f = hidden_socket(&s).expect("a finding");
+        assert_eq!(f.pids, [700, 701]);
+        assert!(
+            f.summary
+                .starts_with("PID 700 (apache2), PID 701 (apache2) hold TCP "),
+            "{}",
+            f.summary
+        );
+        s.owners.clear();
+        let f = hidden_socket(&s).expect("a finding");
+        assert!(
+            f.summary.starts_with("no process holds TCP "),
+            "{}",
+            f.summary
+        );
     }
 
     #[test]
