@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use irdump::bundle::BundleFiles;
 use irdump::records::collection::Status;
 use irdump::runner::{self, CollectOptions, Summary};
-use irdump::text::display;
+use irdump::text::{display, display_cut};
 use irdump::upload::UploadOptions;
 use irdump::{report, verify};
 
@@ -244,9 +244,20 @@ fn collect(args: CollectArgs) -> u8 {
     }
 }
 
-/// The terminal summary, on stderr (stdout may carry the tar stream).
+/// The terminal summary, on stderr (stdout may carry the tar stream):
+/// where the bundle is, how long it took, what each collector recorded,
+/// the high findings, the gaps and the manifest's hash. Colour only on a
+/// terminal and never with `NO_COLOR` set (<https://no-color.org>); every
+/// host string (bundle path, finding summaries) is escaped like the report.
 fn print_summary(s: &Summary) {
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(summary_text(s, colour).as_bytes());
+}
+
+/// The summary's text (see [`print_summary`]).
+fn summary_text(s: &Summary, colour: bool) -> String {
+    use std::fmt::Write as _;
     let paint = |code: &str, text: &str| {
         if colour {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -254,9 +265,9 @@ fn print_summary(s: &Summary) {
             text.to_owned()
         }
     };
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "irdump: bundle {}", display(&s.location));
-    let _ = writeln!(err, "  duration   {:.3} s", s.duration.as_secs_f64());
+    let mut out = String::new();
+    let _ = writeln!(out, "irdump: bundle {}", display_cut(&s.location, 300));
+    let _ = writeln!(out, "  duration   {:.3} s", s.duration.as_secs_f64());
     for c in &s.collectors {
         let status = match c.status {
             Status::Ok => paint("32", "ok"),
@@ -266,32 +277,35 @@ fn print_summary(s: &Summary) {
             Status::Failed => paint("31", "failed"),
         };
         let _ = writeln!(
-            err,
+            out,
             "  {:<12} {:>7} records  {:>4} gaps  {status}",
-            c.name,
+            display(&c.name),
             c.records,
             c.gaps.len()
         );
     }
-    if !s.high_findings.is_empty() {
-        let _ = writeln!(err, "  {}", paint("1;31", "HIGH findings:"));
+    if s.high_findings.is_empty() {
+        let _ = writeln!(out, "  high findings: none");
+    } else {
+        let title = format!("HIGH findings ({}):", s.high_findings.len());
+        let _ = writeln!(out, "  {}", paint("1;31", &title));
         for f in s.high_findings.iter().take(10) {
             let _ = writeln!(
-                err,
+                out,
                 "    {}: {}",
-                f.rule,
-                irdump::text::display_cut(&f.summary, 160)
+                display_cut(&f.rule, 40),
+                display_cut(&f.summary, 160)
             );
         }
         if s.high_findings.len() > 10 {
             let _ = writeln!(
-                err,
-                "    ... {} more in findings.jsonl",
+                out,
+                "    ... {} more in findings.jsonl and report.txt",
                 s.high_findings.len() - 10
             );
         }
     }
-    let _ = writeln!(err, "  gaps       {}", s.gap_count());
+    let _ = writeln!(out, "  gaps       {}", s.gap_count());
     if let Some(u) = &s.upload {
         let sent = u.files.len() - u.not_uploaded().len();
         let verdict = if u.is_complete() {
@@ -300,13 +314,14 @@ fn print_summary(s: &Summary) {
             paint("31", "INCOMPLETE")
         };
         let _ = writeln!(
-            err,
+            out,
             "  upload     {} ({sent} of {} files) {verdict}",
             display(&u.destination),
             u.files.len()
         );
     }
-    let _ = writeln!(err, "  SHA256SUMS sha256 {}", s.manifest_sha256);
+    let _ = writeln!(out, "  SHA256SUMS sha256 {}", s.manifest_sha256);
+    out
 }
 
 fn load(bundle: &std::path::Path) -> Result<BundleFiles, u8> {

@@ -15,7 +15,9 @@
 //! **Display never forges a line.** [`display`] turns C0 and C1 controls,
 //! DEL, CR and LF, the ESC that starts terminal sequences, bidirectional
 //! overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the escaped
-//! invalid bytes into visible escapes, so a process name cannot move the
+//! invalid bytes into visible escapes (and the Unicode line and paragraph
+//! separators U+2028 and U+2029, which some viewers break lines on), so a
+//! process name cannot move the
 //! cursor, recolour the terminal, reorder a line or start a fake report
 //! section. [`display_cut`] also bounds the width and marks the cut.
 
@@ -107,20 +109,66 @@ pub fn display(s: &str) -> Cow<'_, str> {
 }
 
 /// Like [`display`], then cut to at most `max` characters, ending with `…`
-/// when something was cut.
+/// when something was cut. A cut never splits an escape (`\u{202e}` is
+/// shown whole or not at all), and only what is shown is escaped, so a
+/// 1 MiB command line costs no more than a short one.
 pub fn display_cut(s: &str, max: usize) -> String {
-    let shown = display(s);
-    if shown.chars().count() <= max {
-        return shown.into_owned();
-    }
     let keep = max.saturating_sub(1);
-    let mut out: String = shown.chars().take(keep).collect();
-    out.push('…');
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    let mut shown = 0usize;
+    // Length in bytes of `out` while it was at most `keep` characters.
+    let mut fits = 0usize;
+    for c in s.chars() {
+        let before = out.len();
+        push_escaped(&mut out, c);
+        // Escapes are ASCII; an unescaped character is one character.
+        shown += if out.len() - before == c.len_utf8() && !needs_escape(c) {
+            1
+        } else {
+            out.len() - before
+        };
+        if shown <= keep {
+            fits = out.len();
+        }
+        if shown > max {
+            out.truncate(fits);
+            out.push('…');
+            return out;
+        }
+    }
     out
 }
 
+/// Makes serialized JSON safe to print on a terminal without changing what
+/// it means: every C1 control, bidirectional control and line or paragraph
+/// separator (which JSON allows raw inside strings) becomes its `\uXXXX`
+/// escape. C0 controls are already escaped by any JSON writer, and these
+/// characters can only occur inside strings, so the document parses to the
+/// same values.
+pub fn json_for_terminal(json: &str) -> Cow<'_, str> {
+    let risky = |c: char| c.is_control() || is_bidi_control(c) || is_line_break(c);
+    if !json.chars().any(risky) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if risky(c) && c != '\n' {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn needs_escape(c: char) -> bool {
-    c.is_control() || is_bidi_control(c) || c == '\\'
+    c.is_control() || is_bidi_control(c) || is_line_break(c) || c == '\\'
+}
+
+/// The Unicode line and paragraph separators, which some viewers break
+/// lines on.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 fn is_bidi_control(c: char) -> bool {
@@ -136,7 +184,7 @@ fn push_escaped(out: &mut String, c: char) {
         // A backslash is shown as it is stored: the `\xNN` escapes of
         // invalid bytes stay visible and nothing else is doubled.
         '\\' => out.push('\\'),
-        c if c.is_control() || is_bidi_control(c) => {
+        c if c.is_control() || is_bidi_control(c) || is_line_break(c) => {
             let v = c as u32;
             if v <= 0xff {
                 let _ = write!(out, "\\x{v:02x}");
@@ -197,6 +245,37 @@ mod tests {
             shown,
             "evil\\n[*] Findings\\r\\e[2J\\u{202e}gpj.exe\\x7f\\x9b"
         );
+    }
+
+    #[test]
+    fn display_cut_never_splits_an_escape() {
+        let s = "ab\u{202e}cd";
+        // "ab\u{202e}cd" is 12 characters shown.
+        assert_eq!(display_cut(s, 12), "ab\\u{202e}cd");
+        assert_eq!(display_cut(s, 11), "ab\\u{202e}…");
+        assert_eq!(display_cut(s, 10), "ab…");
+        assert_eq!(display_cut("a\nb", 3), "a…");
+        assert_eq!(display_cut("a\u{2028}b", 20), "a\\u{2028}b");
+        let huge = "\x1b".repeat(1 << 20);
+        let cut = display_cut(&huge, 160);
+        assert!(cut.chars().count() <= 160 && cut.ends_with('…'));
+        assert!(!cut.contains('\x1b'));
+        assert_eq!(display_cut("", 0), "");
+    }
+
+    #[test]
+    fn json_for_terminal_keeps_the_meaning() {
+        let value = serde_json::json!({"name": "a\u{9b}31m\u{202e}b\u{2028}\u{1b}[2J", "n": 1});
+        let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let safe = json_for_terminal(&pretty);
+        assert!(!safe.chars().any(|c| c.is_control() && c != '\n'), "{safe}");
+        assert!(
+            safe.contains("a\\u009b31m\\u202eb\\u2028\\u001b[2J"),
+            "{safe}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap_or_default();
+        assert_eq!(back, value);
+        assert!(matches!(json_for_terminal("{\"a\": 1}"), Cow::Borrowed(_)));
     }
 
     #[test]

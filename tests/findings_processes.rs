@@ -100,7 +100,7 @@ fn reverse_shell_names_pid_process_and_endpoint() {
     assert_eq!(rs[0].pids, vec![4242]);
     let s = &rs[0].summary;
     assert!(
-        s.contains("PID 4242 bash") && s.contains("203.0.113.7:4444"),
+        s.starts_with("PID 4242 (bash)") && s.contains("203.0.113.7:4444"),
         "{s}"
     );
     assert!(s.contains("stdin, stdout, stderr"), "{s}");

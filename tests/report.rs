@@ -234,4 +234,140 @@ fn json_format_recomputes_findings() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["collection"]["hostname"], HOSTILE);
     assert!(doc["findings"].is_array());
+    // Whole in value, harmless on a terminal: C1 controls and bidi
+    // overrides are written as \u escapes.
+    let text = stdout(&out);
+    assert!(
+        !text.chars().any(|c| (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+        "{text}"
+    );
+    assert!(text.contains("\\u202egpj.exe\\u009b31m"), "{text}");
+}
+
+fn copy_fixture(name: &str, to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// The `[*]` titles in order.
+fn titles(report: &str) -> Vec<&str> {
+    report
+        .lines()
+        .filter_map(|l| l.strip_prefix("[*] "))
+        .collect()
+}
+
+/// The text of one section, title excluded.
+fn section<'a>(report: &'a str, title: &str) -> &'a str {
+    let start = report.find(&format!("[*] {title}\n")).unwrap() + title.len() + 5;
+    let end = report[start..]
+        .find("\n[*] ")
+        .map_or(report.len(), |e| start + e);
+    &report[start..end]
+}
+
+/// Each record file the report reads, and the section that shows it
+/// (`None`: the header).
+const FILES: &[(&str, Option<&str>)] = &[
+    ("collection.json", None),
+    ("findings.jsonl", Some("Findings")),
+    ("interfaces.jsonl", Some("Network interfaces")),
+    ("network.jsonl", Some("Established TCP connections")),
+    ("processes.jsonl", Some("Processes")),
+    ("system.json", Some("System information")),
+    ("packages.jsonl", None),
+    ("accounts.jsonl", Some("Local administrators")),
+    ("sessions.jsonl", Some("Logged-in users")),
+    ("routes.jsonl", Some("Routes")),
+    ("neighbors.jsonl", Some("Neighbours (ARP/NDP cache)")),
+    ("dns.json", Some("DNS")),
+    ("modules.jsonl", Some("Kernel modules")),
+    ("persistence.jsonl", Some("Persistence pointers")),
+];
+
+/// Garbage where records should be: a truncated object, escape sequences,
+/// invalid UTF-8.
+const GARBAGE: &[u8] = b"{\"pid\": 1, \"name\": \"trunc\n\x1b[2J\xff\xfe[*] Findings\n\0\0\0";
+
+#[test]
+fn every_record_file_missing_or_corrupt_is_named_and_the_rest_renders() {
+    let whole = {
+        let dir = tempdir();
+        copy_fixture("bundle_linux", dir.path());
+        let out = run(&["report", dir.path().to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(titles(&whole), SECTIONS);
+    for &(file, shown_in) in FILES {
+        for corrupt in [false, true] {
+            let dir = tempdir();
+            copy_fixture("bundle_linux", dir.path());
+            let path = dir.path().join(file);
+            if corrupt {
+                std::fs::write(&path, GARBAGE).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+            let out = run(&["report", dir.path().to_str().unwrap()]);
+            let what = if corrupt { "corrupt" } else { "missing" };
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{file} {what}: {}",
+                stderr(&out)
+            );
+            let report = stdout(&out);
+            assert_harmless(&report);
+            assert_eq!(titles(&report), SECTIONS, "{file} {what}");
+
+            // The file is named where its content should be.
+            let expected = match (file, corrupt) {
+                ("collection.json", _) => {
+                    "  (collection.json is missing or unreadable: header unknown)".to_owned()
+                }
+                ("findings.jsonl", false) => {
+                    "  (findings.jsonl is not in the bundle: recomputed from the records)".into()
+                }
+                ("findings.jsonl", true) => {
+                    "  (nothing in findings.jsonl could be read: recomputed from the records)"
+                        .into()
+                }
+                ("packages.jsonl", _) => String::new(),
+                (_, false) => format!("  (not collected: {file} is not in the bundle)"),
+                (_, true) => format!("  (nothing in {file} could be read: see Collection gaps)"),
+            };
+            let place = shown_in.map_or(report.as_str(), |t| section(&report, t));
+            assert!(place.contains(&expected), "{file} {what}:\n{place}");
+            // A corrupt file is a gap of the report, named with its cause.
+            let gaps = section(&report, "Collection gaps");
+            if corrupt {
+                assert!(
+                    gaps.lines()
+                        .any(|l| l.starts_with(&format!("  report: {file}: "))
+                            && l.contains("could not be read")),
+                    "{file}:\n{gaps}"
+                );
+            }
+
+            // Everything else is still there.
+            for &(other, other_section) in FILES {
+                let Some(title) = other_section else { continue };
+                if other == file || (file == "network.jsonl" && title == "Processes") {
+                    continue;
+                }
+                assert_eq!(
+                    section(&report, title),
+                    section(&whole, title),
+                    "{file} {what} changed {title}"
+                );
+            }
+        }
+    }
 }

@@ -2,12 +2,25 @@
 //! first. Each rule is a pure function of the records, so `irdump report`
 //! on a copied bundle reaches the same findings as the live run.
 //!
-//! Rules are grouped by the records they read: [`network`] (sockets),
-//! [`processes`], [`accounts`] (accounts and kernel modules).
+//! Rules are grouped by the records they read: `network` (sockets),
+//! `processes` (with `reverse_shell`, `places` and `masquerade`),
+//! `accounts` (accounts, kernel modules and `/etc/ld.so.preload`).
+//! Records from Windows are judged by the rules that fit them
+//! (`platform`).
+//!
+//! Wording, shared by every group: a summary is one line that starts with
+//! what a responder acts on, `PID <pid> (<name>)` for a process, then the
+//! endpoint as `TCP <local> -> <remote> (<STATE>)` where a connection is
+//! involved, then why it matters. Host strings in it are raw (JSON keeps
+//! them whole); the report and the terminal escape them.
 
 mod accounts;
+mod masquerade;
 mod network;
+mod places;
+pub mod platform;
 mod processes;
+mod reverse_shell;
 
 use jiff::Timestamp;
 
@@ -19,9 +32,10 @@ use crate::records::finding::Finding;
 pub const FILE: &str = "findings.jsonl";
 
 /// Runs every rule over the records; returns findings sorted most severe
-/// first, and gaps for records that could not be read. The capture time
-/// (for rules about what changed recently) is `collection.json`'s
-/// `started`.
+/// first (within a severity, the attacker's connection first, then what
+/// hides, then the rest; each rule's findings in the order it made them),
+/// and gaps for records that could not be read. The capture time (for
+/// rules about what changed recently) is `collection.json`'s `started`.
 pub fn analyze(bundle: &BundleFiles) -> (Vec<Finding>, Vec<Gap>) {
     analyze_at(bundle, None)
 }
@@ -39,13 +53,35 @@ pub fn analyze_at(bundle: &BundleFiles, started: Option<Timestamp>) -> (Vec<Find
     });
     let mut found: Vec<Finding> = Vec::new();
     let mut gaps: Vec<Gap> = Vec::new();
+    let platform = platform::Platform::of(bundle);
     network::analyze(bundle, &mut found, &mut gaps);
-    processes::analyze(bundle, &mut found, &mut gaps);
+    processes::analyze(bundle, platform, &mut found, &mut gaps);
     accounts::analyze(bundle, started, &mut found, &mut gaps);
-    found.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then_with(|| a.rule.cmp(&b.rule))
-    });
+    found.sort_by_key(|f| (f.severity, rank(&f.rule)));
     (found, gaps)
+}
+
+/// Rules in the order a responder acts on them, within one severity: the
+/// attacker's live connection first, then what hides, then the rest.
+const RULE_ORDER: &[&str] = &[
+    "reverse-shell",
+    "hidden-socket",
+    "hidden-pid",
+    "hidden-module",
+    "masquerade",
+    "deleted-executable",
+    "exe-in-temp",
+    "preload",
+    "orphan-socket",
+    "uid0-account",
+    "empty-password",
+    "kernel-taint",
+    "recent-admin",
+];
+
+fn rank(rule: &str) -> usize {
+    RULE_ORDER
+        .iter()
+        .position(|r| *r == rule)
+        .unwrap_or(RULE_ORDER.len())
 }

@@ -17,7 +17,7 @@
 use crate::bundle::BundleFiles;
 use crate::records::collection::Gap;
 use crate::records::finding::{Finding, Severity};
-use crate::records::network::{SocketRecord, FILE};
+use crate::records::network::{SocketOwner, SocketRecord, FILE};
 
 pub(super) fn analyze(bundle: &BundleFiles, found: &mut Vec<Finding>, gaps: &mut Vec<Gap>) {
     let Some(parsed) = bundle.shared_records::<SocketRecord>(FILE) else {
@@ -39,44 +39,78 @@ pub(super) fn analyze(bundle: &BundleFiles, found: &mut Vec<Finding>, gaps: &mut
     }
 }
 
-/// `proto local -> remote STATE` as one short phrase.
-pub(crate) fn endpoint(s: &SocketRecord) -> String {
+/// A socket as one short phrase: `TCP 10.0.0.5:40000 -> 203.0.113.7:4444
+/// (ESTABLISHED)`, `UDP [::]:5353 (UNCONN)`, `UNIX @/tmp/.X11-unix/X0
+/// (LISTEN)`. Addresses are numeric, as collected.
+pub(super) fn endpoint(s: &SocketRecord) -> String {
     let side = |addr: &Option<String>, port: Option<u16>| match (addr, port) {
         (Some(a), Some(p)) if a.contains(':') => format!("[{a}]:{p}"),
         (Some(a), Some(p)) => format!("{a}:{p}"),
         (Some(a), None) => a.clone(),
         (None, _) => "*".into(),
     };
-    let mut text = format!("{} {}", s.proto, side(&s.local_addr, s.local_port));
+    let mut text = format!(
+        "{} {}",
+        s.proto.to_uppercase(),
+        side(&s.local_addr, s.local_port)
+    );
     if s.remote_addr.is_some() {
         text.push_str(" -> ");
         text.push_str(&side(&s.remote_addr, s.remote_port));
     }
-    text.push(' ');
+    text.push_str(" (");
     text.push_str(&s.state);
+    text.push(')');
     text
 }
 
-fn owners_phrase(s: &SocketRecord) -> String {
-    if s.owners.is_empty() {
-        return "no owning process".into();
+/// True when both ends are loopback addresses (IPv4-mapped ones too).
+pub(super) fn is_loopback(s: &SocketRecord) -> bool {
+    let lo = |a: &Option<String>| {
+        a.as_deref()
+            .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+            .is_some_and(|ip| match ip {
+                std::net::IpAddr::V4(v4) => v4.is_loopback(),
+                std::net::IpAddr::V6(v6) => {
+                    v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                }
+            })
+    };
+    lo(&s.local_addr) && lo(&s.remote_addr)
+}
+
+/// Who holds the socket, with the verb: `PID 4242 (bash) holds`,
+/// `PID 1 (a), PID 2 (b) and 3 more hold`, or `no process holds`.
+fn holders(s: &SocketRecord) -> String {
+    // One entry per process, though owners list every descriptor.
+    let mut distinct: Vec<&SocketOwner> = Vec::new();
+    for o in &s.owners {
+        if !distinct.iter().any(|d| d.pid == o.pid) {
+            distinct.push(o);
+        }
     }
-    let list: Vec<String> = s
-        .owners
+    let list: Vec<String> = distinct
         .iter()
         .take(3)
-        .map(|o| format!("pid {} {}", o.pid, o.name))
+        .map(|o| format!("PID {} ({})", o.pid, o.name))
         .collect();
-    let more = s.owners.len().saturating_sub(3);
-    if more > 0 {
-        format!("{} and {more} more", list.join(", "))
-    } else {
-        list.join(", ")
+    let more = distinct.len().saturating_sub(3);
+    match distinct.len() {
+        0 => "no process holds".into(),
+        1 => format!("{} holds", list.join(", ")),
+        _ if more > 0 => format!("{} and {more} more hold", list.join(", ")),
+        _ => format!("{} hold", list.join(", ")),
     }
+}
+
+fn netns(s: &SocketRecord) -> String {
+    s.netns
+        .map_or_else(|| "net:[?]".into(), |n| format!("net:[{n}]"))
 }
 
 fn pids(s: &SocketRecord) -> Vec<u32> {
     let mut p: Vec<u32> = s.owners.iter().map(|o| o.pid).collect();
+    p.sort_unstable();
     p.dedup();
     p
 }
@@ -94,10 +128,10 @@ fn hidden_socket(s: &SocketRecord) -> Option<Finding> {
         severity: Severity::High,
         pids: pids(s),
         summary: format!(
-            "{} ({}) in net:[{}] is listed by {} but hidden from {}",
+            "{} {} in {}, listed by {} but hidden from {}",
+            holders(s),
             endpoint(s),
-            owners_phrase(s),
-            s.netns.map_or_else(|| "?".into(), |n| n.to_string()),
+            netns(s),
             s.sources.join(" and "),
             s.unseen_by.join(" and "),
         ),
@@ -119,9 +153,9 @@ fn orphan_socket(s: &SocketRecord) -> Option<Finding> {
         severity: Severity::Medium,
         pids: Vec::new(),
         summary: format!(
-            "{} in net:[{}] (uid {}) is held by no process: a process hidden from /proc, or a kernel service",
+            "{} in {} (uid {}) is held by no process: a process hidden from /proc, or a kernel service",
             endpoint(s),
-            s.netns.map_or_else(|| "?".into(), |n| n.to_string()),
+            netns(s),
             s.uid.map_or_else(|| "?".into(), |u| u.to_string()),
         ),
         evidence: evidence(s),
@@ -131,7 +165,6 @@ fn orphan_socket(s: &SocketRecord) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::network::SocketOwner;
 
     fn socket(state: &str) -> SocketRecord {
         SocketRecord {
@@ -173,9 +206,36 @@ mod tests {
         assert_eq!(f.pids, [4242]);
         assert_eq!(
             f.summary,
-            "tcp 0.0.0.0:4444 -> 203.0.113.7:443 ESTABLISHED (pid 4242 bash) in net:[4026531840] is listed by netlink but hidden from procfs"
+            "PID 4242 (bash) holds TCP 0.0.0.0:4444 -> 203.0.113.7:443 (ESTABLISHED) in net:[4026531840], listed by netlink but hidden from procfs"
         );
         assert!(hidden_socket(&socket("LISTEN")).is_none());
+
+        // Owners list each descriptor; the summary names each process once.
+        let owner = |pid, name: &str, fd| SocketOwner {
+            pid,
+            name: name.into(),
+            fd,
+        };
+        s.owners = vec![
+            owner(700, "apache2", 4),
+            owner(700, "apache2", 5),
+            owner(701, "apache2", 4),
+        ];
+        let f = hidden_socket(&s).expect("a finding");
+        assert_eq!(f.pids, [700, 701]);
+        assert!(
+            f.summary
+                .starts_with("PID 700 (apache2), PID 701 (apache2) hold TCP "),
+            "{}",
+            f.summary
+        );
+        s.owners.clear();
+        let f = hidden_socket(&s).expect("a finding");
+        assert!(
+            f.summary.starts_with("no process holds TCP "),
+            "{}",
+            f.summary
+        );
     }
 
     #[test]
@@ -200,6 +260,6 @@ mod tests {
         let mut s = socket("LISTEN");
         s.family = "ipv6".into();
         s.local_addr = Some("::1".into());
-        assert_eq!(endpoint(&s), "tcp [::1]:4444 LISTEN");
+        assert_eq!(endpoint(&s), "TCP [::1]:4444 (LISTEN)");
     }
 }

@@ -1,11 +1,14 @@
 //! "Local administrators": every account that can act as root, each with
 //! every reason (one per line), their SSH keys; then the other accounts
 //! that have a login shell, sudo rules that grant less than root, and SSH
-//! keys of accounts that are not administrators.
+//! keys of accounts that are not administrators. On Windows (no uid, shell
+//! or SSH keys): the members of the Administrators group with their SIDs,
+//! then the other local accounts.
 
 use super::table::Table;
 use super::ReportWriter;
 use crate::bundle::BundleFiles;
+use crate::findings::platform::Platform;
 use crate::records::account::{AccountRecord, AuthorizedKey, FILE};
 
 pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
@@ -14,6 +17,10 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
         r.not_collected(FILE);
         return;
     };
+    if r.platform == Platform::Windows {
+        windows(r, &accounts);
+        return;
+    }
     let admins: Vec<&AccountRecord> = accounts.iter().filter(|a| a.admin).collect();
     if admins.is_empty() {
         r.line(
@@ -164,4 +171,46 @@ fn keys(r: &mut ReportWriter, title: &str, accounts: &[&AccountRecord]) {
         ]);
     }
     r.table(&t);
+}
+
+/// The Windows form: SIDs instead of uids, no shells or keys.
+fn windows(r: &mut ReportWriter, accounts: &[AccountRecord]) {
+    let table = |rows: &[&AccountRecord]| {
+        let mut t = Table::new(&[
+            ("NAME", 32),
+            ("SID", 48),
+            ("PASSWORD", 8),
+            ("CHANGED", 10),
+            ("VIA / GROUPS", 90),
+        ]);
+        for a in rows {
+            let via = if a.admin {
+                a.admin_via.join(", ")
+            } else {
+                a.groups.join(", ")
+            };
+            t.row(&[
+                a.name.as_str(),
+                a.sid.as_deref().unwrap_or("-"),
+                a.password.as_deref().unwrap_or("unknown"),
+                a.password_changed.as_deref().unwrap_or("-"),
+                &via,
+            ]);
+        }
+        t
+    };
+    let admins: Vec<&AccountRecord> = accounts.iter().filter(|a| a.admin).collect();
+    if admins.is_empty() {
+        r.line("  none found in the Administrators group (S-1-5-32-544)");
+    } else {
+        r.table(&table(&admins));
+    }
+    let others: Vec<&AccountRecord> = accounts.iter().filter(|a| !a.admin).collect();
+    r.line("");
+    if others.is_empty() {
+        r.line("  Other local accounts: none");
+    } else {
+        r.line(&format!("  Other local accounts ({}):", others.len()));
+        r.table(&table(&others));
+    }
 }

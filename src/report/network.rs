@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use super::table::Table;
 use super::ReportWriter;
 use crate::bundle::BundleFiles;
+use crate::findings::platform::Platform;
 use crate::records::netconfig::{
     DnsConfig, InterfaceRecord, NeighborRecord, RouteRecord, DNS_FILE, INTERFACES_FILE,
     NEIGHBORS_FILE, ROUTES_FILE,
@@ -43,10 +44,10 @@ pub(super) fn interfaces(r: &mut ReportWriter, bundle: &BundleFiles) {
     ifaces.sort_by_key(|i| (i.netns, i.index));
     let multi = spans_namespaces(ifaces.iter().map(|i| i.netns));
     let mut cols = vec![
-        ("NAME", 16),
+        ("NAME", 28),
         ("IDX", 6),
         ("MAC", 17),
-        ("MTU", 6),
+        ("MTU", 10),
         ("FLAGS", 40),
     ];
     if multi {
@@ -146,9 +147,14 @@ pub(super) fn sockets(r: &mut ReportWriter, bundle: &BundleFiles) {
     inet_table(r, &udp, multi, "no UDP sockets");
 
     r.section("Other sockets (raw, unix)");
+    if r.platform == Platform::Windows {
+        r.line("  not listed on Windows: the IP Helper tables hold TCP and UDP endpoints only");
+        return;
+    }
     let raw: Vec<&SocketRecord> = all.iter().copied().filter(|s| s.proto == "raw").collect();
     if !raw.is_empty() {
         inet_table(r, &raw, multi, "");
+        r.line("");
     }
     unix_table(r, &all, multi);
 }
@@ -188,11 +194,16 @@ fn owners(s: &SocketRecord) -> String {
     if s.owners.is_empty() {
         return "-".into();
     }
-    let list: Vec<String> = s
-        .owners
-        .iter()
-        .map(|o| format!("{}/{}", o.pid, o.name))
-        .collect();
+    // One entry per process: owners list every descriptor (a reverse
+    // shell holds its socket as 0, 1 and 2).
+    let mut list: Vec<String> = Vec::new();
+    let mut last = None;
+    for o in &s.owners {
+        if last != Some(o.pid) {
+            list.push(format!("{}/{}", o.pid, o.name));
+            last = Some(o.pid);
+        }
+    }
     list.join(",")
 }
 
@@ -402,11 +413,8 @@ fn neighbours(r: &mut ReportWriter, bundle: &BundleFiles) {
 
 fn dns(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("DNS");
-    if !bundle.files.contains_key(DNS_FILE) {
-        r.not_collected(DNS_FILE);
-        return;
-    }
     let Some(d) = r.document::<DnsConfig>(bundle, DNS_FILE) else {
+        r.not_collected(DNS_FILE);
         return;
     };
     let list = |v: &[String]| {

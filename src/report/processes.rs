@@ -8,14 +8,16 @@
 //! their depth instead), so a fork chain thousands deep cannot push the
 //! names off the page. Processes whose parent is not in the snapshot
 //! (it exited, or its record is missing) are shown under a
-//! `(parent not in snapshot)` root, never dropped; so are records caught
-//! in a parent cycle, which only a corrupt bundle can hold.
+//! `(parent not in snapshot)` root, never dropped; so are those whose
+//! parent started after them (the PID was reused: Windows keeps a dead
+//! parent's PID in its children's records), and records caught in a parent
+//! cycle, which only a corrupt bundle can hold.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::ReportWriter;
 use crate::bundle::BundleFiles;
-use crate::records::finding::Finding;
+use crate::findings::platform::Platform;
 use crate::records::network::SocketRecord;
 use crate::records::process::{ProcessRecord, FILE};
 use crate::text::display_cut;
@@ -26,6 +28,7 @@ const MAX_INDENT: usize = 12;
 /// Widest name and command line shown (the JSON keeps them whole).
 const NAME_WIDTH: usize = 40;
 const CMDLINE_WIDTH: usize = 160;
+const USER_WIDTH: usize = 28;
 
 pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("Processes");
@@ -38,31 +41,46 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
         r.line("  none recorded");
         return;
     }
-    let marks = Marks::from_bundle(bundle);
+    let marks = Marks::from_bundle(bundle, &r.flagged);
     let kernel = procs.iter().filter(|p| p.kernel_thread).count();
     let zombies = procs
         .iter()
         .filter(|p| p.state.as_deref() == Some("Z"))
         .count();
     let hidden = procs.iter().filter(|p| p.hidden_from_listing).count();
+    if r.platform == Platform::Windows {
+        // No kernel threads, zombies, unix sockets or /proc listing there.
+        r.line(&format!("  {} processes", procs.len()));
+        r.line("  marks: ! named in a finding   N holds an IPv4/IPv6 socket");
+    } else {
+        r.line(&format!(
+            "  {} processes ({kernel} kernel threads, {zombies} zombies, {hidden} hidden from \
+             the /proc listing)",
+            procs.len()
+        ));
+        r.line(
+            "  marks: ! named in a finding   N holds an IPv4/IPv6 socket   u holds unix sockets \
+             only",
+        );
+        r.line("         H missing from the /proc listing (found by probing)");
+    }
+    // Windows accounts (`NT AUTHORITY\NETWORK SERVICE`) are longer than
+    // Unix ones: the column fits the longest, within bounds.
+    let user_width = procs
+        .iter()
+        .map(|p| user_of(p).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(8, USER_WIDTH);
     r.line(&format!(
-        "  {} processes ({kernel} kernel threads, {zombies} zombies, {hidden} hidden from the \
-         /proc listing)",
-        procs.len()
-    ));
-    r.line(
-        "  marks: ! named in a finding   N holds an IPv4/IPv6 socket   u holds unix sockets only",
-    );
-    r.line("         H missing from the /proc listing (found by probing)");
-    r.line(&format!(
-        "  {:<8} {:<8} {:<12} {:<19}  {:<3} PROCESS",
+        "  {:<8} {:<8} {:<user_width$} {:<19}  {:<3} PROCESS",
         "PID", "PPID", "USER", "STARTED (UTC)", "M"
     ));
     for (index, depth) in tree_order(procs) {
         let line = match index {
-            Some(i) => process_line(&procs[i], depth, &marks),
+            Some(i) => process_line(&procs[i], depth, &marks, user_width),
             None => format!(
-                "  {:<8} {:<8} {:<12} {:<19}  {:<3} (parent not in snapshot)",
+                "  {:<8} {:<8} {:<user_width$} {:<19}  {:<3} (parent not in snapshot)",
                 "-", "-", "", "", ""
             ),
         };
@@ -79,12 +97,12 @@ struct Marks {
 
 impl Marks {
     /// Reads the marks; unreadable lines are reported by the sections
-    /// that own those files.
-    fn from_bundle(bundle: &BundleFiles) -> Self {
+    /// that own those files. `flagged` are the PIDs the findings name.
+    fn from_bundle(bundle: &BundleFiles, flagged: &HashSet<u32>) -> Self {
         let mut m = Marks {
             inet: HashSet::new(),
             unix: HashSet::new(),
-            flagged: HashSet::new(),
+            flagged: flagged.clone(),
         };
         if let Some(sockets) = bundle.shared_records::<SocketRecord>(crate::records::network::FILE)
         {
@@ -95,11 +113,6 @@ impl Marks {
                     &mut m.inet
                 };
                 set.extend(s.owners.iter().map(|o| o.pid));
-            }
-        }
-        if let Some(found) = bundle.records::<Finding>(crate::findings::FILE) {
-            for f in &found.records {
-                m.flagged.extend(f.pids.iter().copied());
             }
         }
         m
@@ -122,12 +135,16 @@ impl Marks {
     }
 }
 
-fn process_line(p: &ProcessRecord, depth: usize, marks: &Marks) -> String {
-    let user = p
-        .user
+/// The user name, else the uid, else `?`.
+fn user_of(p: &ProcessRecord) -> String {
+    p.user
         .clone()
         .or_else(|| p.uid.map(|u| u.to_string()))
-        .unwrap_or_else(|| "?".into());
+        .unwrap_or_else(|| "?".into())
+}
+
+fn process_line(p: &ProcessRecord, depth: usize, marks: &Marks, user_width: usize) -> String {
+    let user = user_of(p);
     let started = p
         .start_time
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
@@ -140,10 +157,10 @@ fn process_line(p: &ProcessRecord, depth: usize, marks: &Marks) -> String {
     };
     let cmdline = display_cut(&p.cmdline.join(" "), CMDLINE_WIDTH);
     let mut line = format!(
-        "  {:<8} {:<8} {:<12} {:<19}  {:<3} {}{}",
+        "  {:<8} {:<8} {:<user_width$} {:<19}  {:<3} {}{}",
         p.pid,
         ppid,
-        display_cut(&user, 12),
+        display_cut(&user, user_width),
         started,
         marks.of(p),
         indent(depth),
@@ -182,12 +199,18 @@ fn tree_order(procs: &[ProcessRecord]) -> Vec<(Option<usize>, usize)> {
     let mut children: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     let mut roots = Vec::new();
     let mut orphans = Vec::new();
+    // A parent that started after its child is another process that got
+    // the PID later: Windows keeps a dead parent's PID in its children's
+    // records, and reuses PIDs.
+    let younger = |parent: usize, child: &ProcessRecord| matches!((procs[parent].start_time, child.start_time), (Some(a), Some(b)) if a > b);
     for (i, p) in procs.iter().enumerate() {
         match p.ppid {
             None | Some(0) => roots.push(i),
             Some(pp) if pp == p.pid => roots.push(i),
-            Some(pp) if by_pid.contains_key(&pp) => children.entry(pp).or_default().push(i),
-            Some(_) => orphans.push(i),
+            Some(pp) => match by_pid.get(&pp) {
+                Some(&parent) if !younger(parent, p) => children.entry(pp).or_default().push(i),
+                _ => orphans.push(i),
+            },
         }
     }
     let by_pid_order = |v: &mut Vec<usize>| v.sort_by_key(|&i| (procs[i].pid, i));
@@ -284,6 +307,21 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_younger_than_its_child_is_a_reused_pid() {
+        let at = |t: &str| Some(t.parse().unwrap());
+        let mut parent = p(10, Some(0));
+        parent.start_time = at("2026-03-14T09:00:00Z");
+        let mut child = p(20, Some(10));
+        child.start_time = at("2026-03-14T08:00:00Z");
+        let mut own = p(30, Some(10));
+        own.start_time = at("2026-03-14T09:30:00Z");
+        assert_eq!(
+            pids(&[parent, child, own]),
+            vec![(Some(10), 0), (Some(30), 1), (None, 0), (Some(20), 1)]
+        );
+    }
+
+    #[test]
     fn cycles_and_duplicates_are_each_shown_once() {
         let procs = vec![
             p(1, Some(0)),
@@ -313,7 +351,7 @@ mod tests {
         assert_eq!(order.len(), 5000);
         let (i, depth) = order[4999];
         assert_eq!(depth, 4999);
-        let line = process_line(&procs[i.unwrap()], depth, &marks);
+        let line = process_line(&procs[i.unwrap()], depth, &marks, 12);
         assert!(line.chars().count() < 120, "{line}");
         assert!(line.contains("[depth 4999] \\_ p5000"), "{line}");
     }

@@ -1,12 +1,14 @@
 //! "Logged-in users" (utmp `USER_PROCESS` records and logind sessions),
 //! then "Recent logins" (wtmp, newest first: logins and boots) with the
-//! failed logins (btmp) under it.
+//! failed logins (btmp) under it. On Windows: the Remote Desktop (WTS)
+//! sessions, and no login history (the Security event log is not read).
 
 use jiff::Timestamp;
 
 use super::table::Table;
 use super::ReportWriter;
 use crate::bundle::BundleFiles;
+use crate::findings::platform::Platform;
 use crate::records::session::{SessionRecord, FILE};
 
 pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
@@ -17,6 +19,10 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
         r.not_collected(FILE);
         return;
     };
+    if r.platform == Platform::Windows {
+        windows(r, &records);
+        return;
+    }
     let current: Vec<&SessionRecord> = records
         .iter()
         .filter(|s| (s.source == "current" && s.kind == "USER_PROCESS") || s.source == "logind")
@@ -127,4 +133,47 @@ fn log_table(r: &mut ReportWriter, records: &[SessionRecord], source: &str, name
         ]);
     }
     r.table(&t);
+}
+
+/// The Windows form: every WTS session that has a user, then a note that
+/// the login history is not collected.
+fn windows(r: &mut ReportWriter, records: &[SessionRecord]) {
+    let with_user: Vec<&SessionRecord> = records
+        .iter()
+        .filter(|s| s.source == "current" && s.user.is_some())
+        .collect();
+    let without = records
+        .iter()
+        .filter(|s| s.source == "current" && s.user.is_none())
+        .count();
+    if with_user.is_empty() {
+        r.line("  no session has a user");
+    } else {
+        let mut t = Table::new(&[
+            ("USER", 40),
+            ("SESSION", 7),
+            ("STATION", 20),
+            ("STATE", 14),
+            ("CLIENT", 40),
+            ("LOGON (UTC)", 19),
+        ]);
+        for s in with_user {
+            t.row(&[
+                s.user.as_deref().unwrap_or("-"),
+                &s.session.map_or("-".into(), |n| n.to_string()),
+                s.tty.as_deref().unwrap_or("-"),
+                &s.kind,
+                &from(s),
+                &time(s.time),
+            ]);
+        }
+        r.table(&t);
+    }
+    if without > 0 {
+        r.line(&format!(
+            "  {without} sessions without a user (services, listeners) are in {FILE}"
+        ));
+    }
+    r.section("Recent logins");
+    r.line("  not collected on Windows: irdump does not read the Security event log");
 }

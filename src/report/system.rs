@@ -1,8 +1,14 @@
-//! The "System information" section: the classic script's `systeminfo`.
+//! The "System information" section: the classic script's `systeminfo`
+//! (OS, kernel, boot, hardware, a summary of the installed packages), and
+//! on Windows its list of installed hotfixes from `packages.jsonl`.
 
+use super::table::Table;
 use super::ReportWriter;
 use crate::bundle::BundleFiles;
-use crate::records::system::{SystemInfo, FILE};
+use crate::records::system::{Package, SystemInfo, FILE, PACKAGES_FILE};
+
+/// Hotfix rows shown before the rest are counted.
+const HOTFIX_ROWS: usize = 200;
 
 pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
     r.section("System information");
@@ -101,5 +107,47 @@ pub(super) fn render(r: &mut ReportWriter, bundle: &BundleFiles) {
                 "a newer kernel is installed than the one running",
             );
         }
+    }
+    hotfixes(r, bundle);
+}
+
+/// The Windows hotfixes (`systeminfo`'s list), newest first.
+fn hotfixes(r: &mut ReportWriter, bundle: &BundleFiles) {
+    let Some(packages) = r.records::<Package>(bundle, PACKAGES_FILE) else {
+        return;
+    };
+    let mut fixes: Vec<&Package> = packages
+        .iter()
+        .filter(|p| p.manager == "windows-hotfix")
+        .collect();
+    if fixes.is_empty() {
+        return;
+    }
+    fixes.sort_by(|a, b| {
+        (b.install_time, &b.name, &b.version).cmp(&(a.install_time, &a.name, &a.version))
+    });
+    r.line("");
+    r.line(&format!("  Hotfixes ({}):", fixes.len()));
+    let mut t = Table::new(&[
+        ("UPDATE", 16),
+        ("STATUS", 20),
+        ("INSTALLED (UTC)", 19),
+        ("VERSION", 30),
+    ]);
+    for p in fixes.iter().take(HOTFIX_ROWS) {
+        t.row(&[
+            p.name.as_str(),
+            p.status.as_deref().unwrap_or("-"),
+            &p.install_time
+                .map_or("-".into(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string()),
+            p.version.as_deref().unwrap_or("-"),
+        ]);
+    }
+    r.table(&t);
+    if fixes.len() > HOTFIX_ROWS {
+        r.line(&format!(
+            "  {} more in {PACKAGES_FILE}",
+            fixes.len() - HOTFIX_ROWS
+        ));
     }
 }
