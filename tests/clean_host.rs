@@ -29,9 +29,23 @@ fn a_clean_host_raises_no_high_findings() {
     for f in &findings {
         eprintln!("  {} {} {}", f["severity"], f["rule"], f["summary"]);
     }
+    // The test harness is not the host under examination: when CI works
+    // in a clone under /tmp, this test binary and the irdump it started
+    // rightly count as programs run from a temporary directory. Findings
+    // about them alone are shown above but do not fail the test.
+    let me = u64::from(std::process::id());
+    let harness: std::collections::HashSet<u64> = jsonl(&bundle, "processes.jsonl")
+        .iter()
+        .filter(|p| p["pid"].as_u64() == Some(me) || p["ppid"].as_u64() == Some(me))
+        .filter_map(|p| p["pid"].as_u64())
+        .collect();
+    let about_the_harness = |f: &serde_json::Value| {
+        let pids = f["pids"].as_array().unwrap();
+        !pids.is_empty() && pids.iter().all(|p| harness.contains(&p.as_u64().unwrap()))
+    };
     let high: Vec<_> = findings
         .iter()
-        .filter(|f| f["severity"] == "high")
+        .filter(|f| f["severity"] == "high" && !about_the_harness(f))
         .collect();
     assert!(
         high.is_empty(),
